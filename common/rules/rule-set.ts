@@ -1,0 +1,120 @@
+import { z } from "zod";
+
+/**
+ * Rule set v1: what the admin configures on the settings page and what the relay receives,
+ * tamper-proof, in the proxy config. This zod schema is the single source: the JSON Schema in
+ * `rule-set.schema.json` is generated from it (`npm run schema`) and a test keeps the two in step.
+ */
+
+const fieldCode = z.string().min(1).max(128);
+const lineId = z.string().min(1).max(64);
+
+export const conditionOps = [
+  "eq",
+  "ne",
+  "in",
+  "notIn",
+  "contains",
+  "empty",
+  "notEmpty",
+  "gt",
+  "gte",
+  "lt",
+  "lte",
+] as const;
+export type ConditionOp = (typeof conditionOps)[number];
+
+const conditionValue = z.union([z.string(), z.number(), z.array(z.string())]);
+
+export const conditionSchema = z.strictObject({
+  field: fieldCode,
+  op: z.enum(conditionOps),
+  value: conditionValue.optional(),
+});
+
+export const whenSchema = z.union([
+  z.strictObject({ all: z.array(conditionSchema).max(50) }),
+  z.strictObject({ any: z.array(conditionSchema).max(50) }),
+]);
+
+export const writeBackSchema = z.strictObject({
+  set: z.record(fieldCode, z.string().max(65_535)).optional(),
+  timestampField: fieldCode.optional(),
+  userField: fieldCode.optional(),
+  comment: z.string().max(65_535).optional(),
+});
+
+export const buttonSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "must be 1-32 of A-Z a-z 0-9 _ -"),
+  label: z.string().min(1).max(40),
+  writeBack: writeBackSchema.optional(),
+  reply: z.string().min(1).max(5000).optional(),
+});
+
+export const ruleSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "must be 1-32 of A-Z a-z 0-9 _ -"),
+  name: z.string().max(200).optional(),
+  trigger: z.strictObject({
+    actions: z.array(z.string().min(1)).max(100),
+    from: z.array(z.string().min(1)).max(100),
+    to: z.array(z.string().min(1)).max(100),
+  }),
+  when: whenSchema.optional(),
+  recipients: z.strictObject({
+    fields: z.array(fieldCode).max(20),
+    ids: z.array(lineId).max(500),
+  }),
+  message: z.strictObject({
+    title: z.string().min(1).max(400),
+    fields: z.array(fieldCode).max(30),
+    recordLink: z.boolean().optional(),
+  }),
+  buttons: z.array(buttonSchema).max(3),
+  /** Plugin side: refuse the action (event.error) when the relay refuses the notification. */
+  blockOnFailure: z.boolean().optional(),
+});
+
+export const ruleSetSchema = z
+  .strictObject({
+    version: z.literal(1),
+    rules: z.array(ruleSchema).max(100),
+  })
+  .superRefine((set, ctx) => {
+    const seen = new Set<string>();
+    set.rules.forEach((rule, i) => {
+      if (seen.has(rule.id)) {
+        ctx.addIssue({ code: "custom", path: ["rules", i, "id"], message: `duplicate rule id "${rule.id}"` });
+      }
+      seen.add(rule.id);
+      const buttonIds = new Set<string>();
+      rule.buttons.forEach((button, j) => {
+        if (buttonIds.has(button.id)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["rules", i, "buttons", j, "id"],
+            message: `duplicate button id "${button.id}"`,
+          });
+        }
+        buttonIds.add(button.id);
+      });
+      const conditions = rule.when ? ("all" in rule.when ? rule.when.all : rule.when.any) : [];
+      conditions.forEach((condition, k) => {
+        const needsValue = condition.op !== "empty" && condition.op !== "notEmpty";
+        if (needsValue && condition.value === undefined) {
+          const key = rule.when && "all" in rule.when ? "all" : "any";
+          ctx.addIssue({
+            code: "custom",
+            path: ["rules", i, "when", key, k, "value"],
+            message: `op "${condition.op}" needs a value`,
+          });
+        }
+      });
+    });
+  });
+
+export type RuleSet = z.infer<typeof ruleSetSchema>;
+export type Rule = z.infer<typeof ruleSchema>;
+export type Condition = z.infer<typeof conditionSchema>;
+export type When = z.infer<typeof whenSchema>;
+export type Button = z.infer<typeof buttonSchema>;
+export type WriteBack = z.infer<typeof writeBackSchema>;
