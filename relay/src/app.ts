@@ -1,0 +1,120 @@
+import { Hono } from "hono";
+import { parseRuleSet } from "../../common/rules/parse-rule-set.js";
+import type { Clock } from "./clock.js";
+import { bearerAuth } from "./http/bearer-auth.js";
+import { jsonErrorHandler } from "./http/error-handler.js";
+import { readJsonBody } from "./http/read-json-body.js";
+import { createFormFieldCache } from "./kintone/form-field-cache.js";
+import type { KintoneClient } from "./kintone/kintone-client.js";
+import type { ProfileClient } from "./line/profile-client.js";
+import type { PushSender } from "./line/push-sender.js";
+import type { ReplySender } from "./line/reply-sender.js";
+import type { Logger } from "./logger.js";
+import { notificationsRoute } from "./notifications/notifications-route.js";
+import { createNotificationHandler } from "./notifications/process-notification.js";
+import { recordDeliveriesRoute } from "./notifications/record-deliveries-route.js";
+import { createDeliveryHandler } from "./notifications/send-delivery.js";
+import type { PostbackTokens } from "./postback-token.js";
+import type { RelaySettings } from "./settings.js";
+import type { RelayStore } from "./store/relay-store.js";
+import { groupsRoute, linkCodesRoute } from "./webhook/link-codes-route.js";
+import { createWebhookEventHandler } from "./webhook/process-webhook-event.js";
+import { webhookRoute } from "./webhook/webhook-route.js";
+import { createJobRunner, type JobRunner } from "./worker/job-runner.js";
+
+export const RELAY_VERSION = "0.1.0";
+
+export interface RelayDeps {
+  settings: Pick<
+    RelaySettings,
+    "relaySecret" | "lineChannelSecret" | "kintoneBaseUrl" | "timeZone" | "confirmTimeoutMs" | "replyDeadlineMs" | "welcomeText"
+  >;
+  store: RelayStore;
+  kintone: KintoneClient;
+  push: PushSender;
+  replies: ReplySender;
+  profiles: ProfileClient;
+  tokens: PostbackTokens;
+  clock: Clock;
+  logger: Logger;
+  worker?: { concurrency?: number; retryBaseMs?: number };
+}
+
+export interface Relay {
+  app: Hono;
+  worker: JobRunner;
+}
+
+/** Builds the relay from its dependencies. Never listens: relay/src/server.ts serves `app`. */
+export function createRelay(deps: RelayDeps): Relay {
+  const { store, clock, logger, settings } = deps;
+  const formFields = createFormFieldCache(deps.kintone, clock);
+  const retryBaseMs = deps.worker?.retryBaseMs;
+
+  const worker = createJobRunner({
+    store,
+    clock,
+    logger,
+    concurrency: deps.worker?.concurrency,
+    handlers: {
+      notification: createNotificationHandler({
+        store,
+        kintone: deps.kintone,
+        formFields,
+        tokens: deps.tokens,
+        clock,
+        logger,
+        kintoneBaseUrl: settings.kintoneBaseUrl,
+        timeZone: settings.timeZone,
+        confirmTimeoutMs: settings.confirmTimeoutMs,
+        isBlocked: (userId) => store.isBlocked(userId),
+      }),
+      delivery: createDeliveryHandler({ store, push: deps.push, clock, logger, retryBaseMs }),
+      "webhook-event": createWebhookEventHandler({
+        store,
+        kintone: deps.kintone,
+        replies: deps.replies,
+        profiles: deps.profiles,
+        tokens: deps.tokens,
+        clock,
+        logger,
+        timeZone: settings.timeZone,
+        replyDeadlineMs: settings.replyDeadlineMs,
+        welcomeText: settings.welcomeText,
+        retryBaseMs,
+      }),
+    },
+  });
+
+  const app = new Hono();
+  app.onError(jsonErrorHandler(logger));
+  app.notFound((c) => c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+
+  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.route(
+    "/line/webhook",
+    webhookRoute({ channelSecret: settings.lineChannelSecret, store, clock, logger, onStored: () => worker.wake() }),
+  );
+
+  app.use("/v1/*", bearerAuth(settings.relaySecret));
+  app.route("/v1/notifications", notificationsRoute({ store, clock, logger, onEnqueued: () => worker.wake() }));
+  app.route("/v1/records", recordDeliveriesRoute({ store }));
+  app.route("/v1/link-codes", linkCodesRoute({ store, clock, formFields }));
+  app.route("/v1/groups", groupsRoute({ store }));
+  app.post("/v1/ping", async (c) => {
+    // "Test connection" on the settings page: the secret worked if we got here; say whether the
+    // rule set kintone injected from the proxy config is one the relay accepts.
+    const { json } = await readJsonBody(c, 64 * 1024);
+    const rules = typeof json === "object" && json !== null && "rules" in json ? json.rules : undefined;
+    const parsed = rules === undefined ? undefined : parseRuleSet(rules);
+    const summary =
+      parsed === undefined
+        ? { valid: false, count: 0, errors: [{ path: "rules", message: "no rule set was injected: save the plugin settings" }] }
+        : parsed.ok
+          ? { valid: true, count: parsed.ruleSet.rules.length }
+          : { valid: false, count: 0, errors: parsed.errors };
+    return c.json({ ok: true, version: RELAY_VERSION, rules: summary });
+  });
+
+  return { app, worker };
+}

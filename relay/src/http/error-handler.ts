@@ -1,0 +1,15 @@
+import type { ErrorHandler } from "hono";
+import type { Logger } from "../logger.js";
+import { HttpError } from "./http-error.js";
+
+/** The one place that turns errors into `{error: {code, message, details?}}` answers. */
+export function jsonErrorHandler(logger: Logger): ErrorHandler {
+  return (error, c) => {
+    if (error instanceof HttpError) {
+      const body = { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } };
+      return c.json(body, error.status);
+    }
+    logger.error("request failed", { path: c.req.path, error });
+    return c.json({ error: { code: "internal", message: "internal error; see the relay's log" } }, 500);
+  };
+}

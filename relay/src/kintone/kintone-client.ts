@@ -1,0 +1,43 @@
+import type { FieldProperties, KintoneRecord } from "../../../common/kintone/record.js";
+
+/** What the relay needs from kintone. The real client talks REST; tests point it at the emulator. */
+export interface KintoneClient {
+  getRecord(appId: string, recordId: string): Promise<KintoneRecord>;
+  getFormFields(appId: string): Promise<FieldProperties>;
+  updateRecord(
+    appId: string,
+    recordId: string,
+    record: Record<string, { value: unknown }>,
+    revision?: string,
+  ): Promise<{ revision: string }>;
+  addComment(appId: string, recordId: string, text: string): Promise<{ id: string }>;
+  /** The newest comments first (up to 10): to check whether an interrupted run already posted one. */
+  getRecentComments(appId: string, recordId: string): Promise<Array<{ id: string; text: string }>>;
+}
+
+/**
+ * A kintone call that failed. `retryable` is true for 429, 5xx and network failures: the
+ * caller backs off and tries again. `code` is kintone's (GAIA_CO02, GAIA_RE01, ...).
+ */
+export class KintoneError extends Error {
+  override readonly name = "KintoneError";
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
+
+  get retryable(): boolean {
+    return this.status === undefined || this.status === 429 || this.status >= 500;
+  }
+
+  get isStaleRevision(): boolean {
+    return this.code === "GAIA_CO02";
+  }
+
+  get isMissingRecord(): boolean {
+    return this.code === "GAIA_RE01" || this.status === 404;
+  }
+}

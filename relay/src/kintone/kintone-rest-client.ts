@@ -1,0 +1,46 @@
+import { KintoneRestAPIClient, KintoneRestAPIError } from "@kintone/rest-api-client";
+import type { FieldProperties, KintoneRecord } from "../../../common/kintone/record.js";
+import { KintoneError, type KintoneClient } from "./kintone-client.js";
+
+/** The real client: @kintone/rest-api-client with the apps' API tokens. */
+export function createKintoneRestClient(options: { baseUrl: string; apiTokens: string[] }): KintoneClient {
+  const client = new KintoneRestAPIClient({ baseUrl: options.baseUrl, auth: { apiToken: options.apiTokens } });
+  const call = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      throw toKintoneError(what, error);
+    }
+  };
+  return {
+    getRecord: (appId, recordId) =>
+      call("get record", async () => (await client.record.getRecord({ app: appId, id: recordId })).record as KintoneRecord),
+    getFormFields: (appId) =>
+      call(
+        "get form fields",
+        async () => (await client.app.getFormFields({ app: appId })).properties as unknown as FieldProperties,
+      ),
+    updateRecord: (appId, recordId, record, revision) =>
+      call("update record", () =>
+        client.record.updateRecord({ app: appId, id: recordId, record, ...(revision ? { revision } : {}) }),
+      ),
+    addComment: (appId, recordId, text) =>
+      call("add comment", () => client.record.addRecordComment({ app: appId, record: recordId, comment: { text } })),
+    getRecentComments: (appId, recordId) =>
+      call("get comments", async () =>
+        (await client.record.getRecordComments({ app: appId, record: recordId, order: "desc", limit: 10 })).comments.map((comment) => ({
+          id: comment.id,
+          text: comment.text,
+        })),
+      ),
+  };
+}
+
+function toKintoneError(what: string, error: unknown): KintoneError {
+  if (error instanceof KintoneRestAPIError) {
+    return new KintoneError(`kintone ${what}: ${error.code} ${error.message}`, error.status, error.code);
+  }
+  const status = (error as { response?: { status?: number } }).response?.status;
+  const message = error instanceof Error ? error.message : String(error);
+  return new KintoneError(`kintone ${what}: ${message}`, typeof status === "number" ? status : undefined, undefined);
+}

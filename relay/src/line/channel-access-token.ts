@@ -1,0 +1,233 @@
+import type { KeyObject } from "node:crypto";
+import { createClientAssertion, MAX_TOKEN_EXP_SECONDS, parseAssertionPrivateKey } from "./jwt-assertion.js";
+
+/**
+ * Where the relay's channel access token comes from. A long-lived token is used as given;
+ * stateless (15 min) and v2.1 (up to 30 days) tokens are issued on first use, cached, renewed
+ * before they expire, and renewed at once after `invalidate` (the sender calls it on a 401).
+ * Concurrent callers share one renewal request. Token values never appear in errors.
+ */
+
+export type ChannelAccessTokenConfig =
+  | { kind: "long-lived"; token: string }
+  | { kind: "stateless"; channelId: string; channelSecret: string }
+  | {
+      kind: "v2.1";
+      channelId: string;
+      /** The assertion private key: PEM, or the JWK (JSON) LINE's guide produces. */
+      privateKeyPem: string;
+      kid: string;
+      /** Lifetime to ask for; default (and maximum) 30 days. */
+      tokenExpSeconds?: number;
+    };
+
+export interface ChannelAccessTokenDeps {
+  /** e.g. https://api.line.me (no trailing path). */
+  apiBaseUrl: string;
+  now: () => number;
+  fetch?: typeof fetch;
+  /** Per token request; default 10 s. */
+  timeoutMs?: number;
+}
+
+export interface ChannelAccessTokenSource {
+  getToken(): Promise<string>;
+  /** Forget this token (LINE answered 401 to it): the next getToken issues a new one. */
+  invalidate(token: string): void;
+}
+
+export class ChannelAccessTokenError extends Error {
+  override readonly name = "ChannelAccessTokenError";
+
+  constructor(
+    message: string,
+    /** HTTP status of LINE's answer; 0 when there was none (network, timeout, configuration). */
+    readonly status: number,
+    /** LINE's OAuth `error` code (`invalid_client`, ...), when it gave one. */
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+
+  /** Worth trying again later: no answer, rate-limited, or a LINE server error. */
+  get retryable(): boolean {
+    return this.status === 0 || this.status === 429 || this.status >= 500;
+  }
+}
+
+interface IssuedToken {
+  token: string;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+const MIN_RENEWAL_MARGIN_MS = 60_000;
+/** After a failed early renewal, keep using the still-valid token this long before asking again. */
+const RENEWAL_BACKOFF_MS = 5_000;
+const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+export function createChannelAccessTokenSource(
+  config: ChannelAccessTokenConfig,
+  deps: ChannelAccessTokenDeps,
+): ChannelAccessTokenSource {
+  if (config.kind === "long-lived") {
+    if (!config.token) throw new ChannelAccessTokenError("the long-lived channel access token is empty", 0, "invalid_config");
+    const token = config.token;
+    // Nothing to renew: a 401 on a long-lived token needs a person, not a retry here.
+    return { getToken: async () => token, invalidate: () => {} };
+  }
+  const issue = config.kind === "stateless" ? statelessIssuer(config, deps) : v21Issuer(config, deps);
+
+  let current: IssuedToken | undefined;
+  let pending: Promise<IssuedToken> | undefined;
+  let retryNotBefore = 0;
+
+  const renew = (): Promise<IssuedToken> => {
+    pending ??= issue()
+      .then((issued) => {
+        current = issued;
+        retryNotBefore = 0;
+        return issued;
+      })
+      .finally(() => {
+        pending = undefined;
+      });
+    return pending;
+  };
+
+  return {
+    async getToken() {
+      const held = current;
+      const now = deps.now();
+      if (!held || now >= held.expiresAt) return (await renew()).token;
+      if (!renewalDue(held, now) || now < retryNotBefore) return held.token;
+      try {
+        return (await renew()).token;
+      } catch (error) {
+        // Renewing early failed but the token still works: use it, and ask again a little later.
+        if (current === held && deps.now() < held.expiresAt) {
+          retryNotBefore = deps.now() + RENEWAL_BACKOFF_MS;
+          return held.token;
+        }
+        throw error;
+      }
+    },
+    invalidate(token) {
+      if (current?.token === token) current = undefined;
+    },
+  };
+}
+
+/** Renew when less than max(60 s, 10 % of the lifetime) is left (at most half of a short lifetime). */
+function renewalDue(issued: IssuedToken, now: number): boolean {
+  const lifetime = issued.expiresAt - issued.issuedAt;
+  const margin = Math.min(Math.max(MIN_RENEWAL_MARGIN_MS, lifetime * 0.1), lifetime / 2);
+  return now >= issued.expiresAt - margin;
+}
+
+function statelessIssuer(
+  config: Extract<ChannelAccessTokenConfig, { kind: "stateless" }>,
+  deps: ChannelAccessTokenDeps,
+): () => Promise<IssuedToken> {
+  if (!config.channelId || !config.channelSecret) {
+    throw new ChannelAccessTokenError("stateless tokens need the channel ID and the channel secret", 0, "invalid_config");
+  }
+  return () =>
+    requestToken(deps, "/oauth2/v3/token", "stateless", {
+      form: { grant_type: "client_credentials", client_id: config.channelId, client_secret: config.channelSecret },
+      secrets: [config.channelSecret],
+    });
+}
+
+function v21Issuer(
+  config: Extract<ChannelAccessTokenConfig, { kind: "v2.1" }>,
+  deps: ChannelAccessTokenDeps,
+): () => Promise<IssuedToken> {
+  if (!config.channelId || !config.kid) {
+    throw new ChannelAccessTokenError("v2.1 tokens need the channel ID and the assertion key ID (kid)", 0, "invalid_config");
+  }
+  const tokenExpSeconds = config.tokenExpSeconds ?? MAX_TOKEN_EXP_SECONDS;
+  if (!Number.isInteger(tokenExpSeconds) || tokenExpSeconds < 1 || tokenExpSeconds > MAX_TOKEN_EXP_SECONDS) {
+    throw new ChannelAccessTokenError(`tokenExpSeconds must be 1 to ${MAX_TOKEN_EXP_SECONDS}`, 0, "invalid_config");
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = parseAssertionPrivateKey(config.privateKeyPem);
+  } catch (error) {
+    throw new ChannelAccessTokenError((error as Error).message, 0, "invalid_config");
+  }
+  return () => {
+    const assertion = createClientAssertion({
+      channelId: config.channelId,
+      kid: config.kid,
+      privateKey,
+      nowMs: deps.now(),
+      tokenExpSeconds,
+    });
+    return requestToken(deps, "/oauth2/v2.1/token", "v2.1", {
+      form: { grant_type: "client_credentials", client_assertion_type: JWT_BEARER, client_assertion: assertion },
+      secrets: [assertion],
+    });
+  };
+}
+
+async function requestToken(
+  deps: ChannelAccessTokenDeps,
+  path: string,
+  what: "stateless" | "v2.1",
+  request: { form: Record<string, string>; secrets: string[] },
+): Promise<IssuedToken> {
+  const doFetch = deps.fetch ?? fetch;
+  const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const scrub = (text: string) => request.secrets.reduce((out, secret) => (secret ? out.split(secret).join("[redacted]") : out), text);
+  const issuedAt = deps.now();
+  let response: Response;
+  try {
+    response = await doFetch(deps.apiBaseUrl.replace(/\/+$/, "") + path, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(request.form).toString(),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    const reason = (error as Error).name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : (error as Error).message;
+    throw new ChannelAccessTokenError(`could not reach LINE to issue a ${what} channel access token: ${scrub(reason)}`, 0);
+  }
+  const text = await response.text().catch(() => "");
+  const body = parseJsonObject(text);
+  if (!response.ok) {
+    const code = typeof body?.error === "string" ? body.error : undefined;
+    const description =
+      typeof body?.error_description === "string"
+        ? body.error_description
+        : typeof body?.message === "string"
+          ? body.message
+          : text.slice(0, 200);
+    const detail = [code, description].filter(Boolean).join(": ");
+    throw new ChannelAccessTokenError(
+      `LINE refused to issue a ${what} channel access token: HTTP ${response.status}${detail ? ` ${scrub(detail)}` : ""}`,
+      response.status,
+      code,
+    );
+  }
+  const token = body?.access_token;
+  const expiresIn = body?.expires_in;
+  if (typeof token !== "string" || !token || typeof expiresIn !== "number" || !(expiresIn > 0)) {
+    // The body may hold a token: describe it, never quote it.
+    throw new ChannelAccessTokenError(
+      `LINE's answer to the ${what} token request lacks access_token or a positive expires_in`,
+      response.status,
+    );
+  }
+  return { token, issuedAt, expiresAt: issuedAt + expiresIn * 1000 };
+}
+
+function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}

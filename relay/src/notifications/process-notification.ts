@@ -1,0 +1,148 @@
+import { randomUUID } from "node:crypto";
+import type { FieldProperties, KintoneRecord, StatusChange } from "../../../common/kintone/record.js";
+import { buildFlexMessage } from "../../../common/flex/build-flex-message.js";
+import { evaluateWhen, matchesTrigger } from "../../../common/rules/match-rules.js";
+import { parseRuleSet } from "../../../common/rules/parse-rule-set.js";
+import type { Rule } from "../../../common/rules/rule-set.js";
+import type { Clock } from "../clock.js";
+import { newId } from "../ids.js";
+import { KintoneError, type KintoneClient } from "../kintone/kintone-client.js";
+import type { Logger } from "../logger.js";
+import type { PostbackTokens } from "../postback-token.js";
+import type { DeliveryPlan, Job, NotificationRow, RelayStore, SkippedRecipient } from "../store/relay-store.js";
+import type { JobResult } from "../worker/job-runner.js";
+import { planBatches, resolveRecipients } from "./resolve-recipients.js";
+
+export interface ProcessNotificationDeps {
+  store: RelayStore;
+  kintone: KintoneClient;
+  formFields: { get(appId: string): Promise<FieldProperties> };
+  tokens: PostbackTokens;
+  clock: Clock;
+  logger: Logger;
+  kintoneBaseUrl: string;
+  timeZone: string;
+  confirmTimeoutMs: number;
+  /** Users who blocked the account: recorded as "blocked", never pushed to. */
+  isBlocked?: (userId: string) => Promise<boolean>;
+}
+
+/** Waits between status reads: 250 ms growing to 3 s, so a normal commit is seen within ~0.5 s. */
+const confirmDelayMs = (attempts: number) => Math.min(3000, 250 * 1.6 ** attempts);
+
+/**
+ * The notification job: confirm the status change in kintone, re-check the rules on the record
+ * the relay read itself, and turn every match into stored deliveries (one push or multicast each,
+ * body and retry key fixed before the first attempt). Nothing is sent here.
+ */
+export function createNotificationHandler(deps: ProcessNotificationDeps) {
+  const { store, clock, logger } = deps;
+
+  return async function processNotification(job: Job): Promise<JobResult> {
+    const notification = await store.getNotification(job.refId);
+    if (!notification || notification.state !== "pending") {
+      // Already finished by an earlier run that died before marking the job done.
+      if (notification) await store.dispatchNotification(job.id, notification.id, [], [], clock.now());
+      return { done: true };
+    }
+    const end = async (state: "not_confirmed" | "no_match" | "record_missing" | "failed", detail: string) => {
+      logger.info("notification ended without sending", { notification: notification.id, state, detail });
+      await store.finishNotification(job.id, notification.id, state, detail, clock.now());
+      return { done: true } as const;
+    };
+
+    const parsed = parseRuleSet(notification.rules);
+    if (!parsed.ok) return end("failed", `rule set invalid: ${parsed.errors[0]?.path} ${parsed.errors[0]?.message}`);
+    const change: StatusChange = {
+      action: notification.action,
+      status: notification.status,
+      nextStatus: notification.nextStatus,
+    };
+    const triggered = parsed.ruleSet.rules.filter((rule) => matchesTrigger(rule, change));
+    if (triggered.length === 0) return end("no_match", `no rule's trigger matches ${describe(change)}`);
+
+    const deadline = notification.createdAt + deps.confirmTimeoutMs;
+    let record: KintoneRecord;
+    try {
+      record = await deps.kintone.getRecord(notification.appId, notification.recordId);
+    } catch (error) {
+      if (error instanceof KintoneError && error.isMissingRecord) return end("record_missing", error.message);
+      if (error instanceof KintoneError && !error.retryable) return end("failed", error.message);
+      if (clock.now() >= deadline) return end("failed", `kintone unreachable until the deadline: ${(error as Error).message}`);
+      return { retryInMs: Math.min(confirmDelayMs(job.attempts), deadline - clock.now()), note: (error as Error).message };
+    }
+
+    const status = Object.values(record).find((field) => field.type === "STATUS");
+    if (!status) return end("failed", `app ${notification.appId} has no process management status field`);
+    if (status.value !== notification.nextStatus) {
+      const waited = `status is "${String(status.value)}", waiting for "${notification.nextStatus}"`;
+      if (clock.now() >= deadline) {
+        return end("not_confirmed", `${waited}; gave up after ${Math.round(deps.confirmTimeoutMs / 1000)} s`);
+      }
+      return { retryInMs: Math.max(10, Math.min(confirmDelayMs(job.attempts), deadline - clock.now())), note: waited };
+    }
+
+    const matched = triggered.filter((rule) => evaluateWhen(rule.when, record));
+    if (matched.length === 0) return end("no_match", "the rules' conditions are false on the record as kintone stores it");
+
+    const fields = await deps.formFields.get(notification.appId);
+    const deliveries: DeliveryPlan[] = [];
+    const skipped: SkippedRecipient[] = [];
+    for (const rule of matched) {
+      const { valid, invalid } = resolveRecipients(rule, record);
+      for (const bad of invalid) skipped.push({ ruleId: rule.id, state: "invalid", ...bad });
+      const reachable: string[] = [];
+      for (const id of valid) {
+        if (id.startsWith("U") && (await deps.isBlocked?.(id))) {
+          skipped.push({ ruleId: rule.id, recipientId: id, state: "blocked", detail: "the user blocked the LINE account" });
+        } else {
+          reachable.push(id);
+        }
+      }
+      for (const batch of planBatches(reachable)) {
+        deliveries.push(planDelivery(deps, notification, rule, record, fields, change, batch));
+      }
+    }
+    await store.dispatchNotification(job.id, notification.id, deliveries, skipped, clock.now());
+    logger.info("notification dispatched", {
+      notification: notification.id,
+      deliveries: deliveries.length,
+      skipped: skipped.length,
+    });
+    return { done: true };
+  };
+}
+
+function planDelivery(
+  deps: ProcessNotificationDeps,
+  notification: NotificationRow,
+  rule: Rule,
+  record: KintoneRecord,
+  fields: FieldProperties,
+  change: StatusChange,
+  batch: { method: "push" | "multicast"; to: string[] },
+): DeliveryPlan {
+  const id = newId("d");
+  const message = buildFlexMessage({
+    rule,
+    record,
+    fields,
+    change,
+    recordUrl: `${deps.kintoneBaseUrl}/k/${notification.appId}/show#record=${notification.recordId}`,
+    postbackData: (button) => deps.tokens.sign({ deliveryId: id, buttonId: button.id }),
+    timeZone: deps.timeZone,
+  });
+  const to = batch.method === "push" ? batch.to[0] : batch.to;
+  return {
+    id,
+    ruleId: rule.id,
+    ruleName: rule.name ?? rule.id,
+    method: batch.method,
+    to: batch.to,
+    body: JSON.stringify({ to, messages: [message] }),
+    retryKey: randomUUID(),
+    buttons: JSON.stringify(rule.buttons),
+  };
+}
+
+const describe = (change: StatusChange) => `"${change.action}": "${change.status}" -> "${change.nextStatus}"`;

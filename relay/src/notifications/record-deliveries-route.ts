@@ -1,0 +1,55 @@
+import { Hono } from "hono";
+import { HttpError } from "../http/http-error.js";
+import type { RelayStore } from "../store/relay-store.js";
+
+/** LINE IDs are shown to kintone users shortened: enough to tell them apart, not to reuse them. */
+export const maskLineId = (id: string) => (id.length > 12 ? `${id.slice(0, 5)}…${id.slice(-4)}` : id);
+
+/**
+ * `GET /v1/records/:appId/:recordId/deliveries` (bearer auth by the app): what the relay sent for
+ * one record and who acknowledged it, for the plugin's record panel.
+ */
+export function recordDeliveriesRoute(deps: { store: RelayStore }) {
+  return new Hono().get("/:appId/:recordId/deliveries", async (c) => {
+    const { appId, recordId } = c.req.param();
+    if (!/^[1-9][0-9]{0,17}$/.test(appId) || !/^[1-9][0-9]{0,17}$/.test(recordId)) {
+      throw new HttpError(400, "invalid_request", "appId and recordId must be positive whole numbers");
+    }
+    const deliveries = await deps.store.listRecordDeliveries(appId, recordId);
+    const outcomes = new Map<string, Awaited<ReturnType<RelayStore["listRecipientOutcomes"]>>>();
+    for (const delivery of deliveries) {
+      if (!outcomes.has(delivery.notificationId)) {
+        outcomes.set(delivery.notificationId, await deps.store.listRecipientOutcomes(delivery.notificationId));
+      }
+    }
+    const acks = await deps.store.listAcknowledgements(deliveries.map((d) => d.id));
+    const labels = new Map<string, string>();
+    for (const delivery of deliveries) {
+      const buttons = JSON.parse(delivery.buttons) as Array<{ id?: string; label?: string }>;
+      for (const button of buttons) labels.set(`${delivery.id}/${button.id}`, button.label ?? "");
+    }
+    return c.json({
+      deliveries: deliveries.map((delivery) => ({
+        id: delivery.id,
+        ruleId: delivery.ruleId,
+        ruleName: delivery.ruleName,
+        createdAt: new Date(delivery.createdAt).toISOString(),
+        state: delivery.state,
+        detail: delivery.detail,
+        recipients: (outcomes.get(delivery.notificationId) ?? [])
+          .filter((outcome) => outcome.deliveryId === delivery.id)
+          .map((outcome) => ({ id: maskLineId(outcome.recipientId), state: outcome.state })),
+        acknowledgements: acks
+          .filter((ack) => ack.deliveryId === delivery.id)
+          .map((ack) => ({
+            recipient: maskLineId(ack.userId),
+            displayName: ack.displayName,
+            buttonId: ack.buttonId,
+            buttonLabel: labels.get(`${delivery.id}/${ack.buttonId}`) ?? ack.buttonId,
+            at: new Date(ack.tappedAt).toISOString(),
+            state: ack.state,
+          })),
+      })),
+    });
+  });
+}

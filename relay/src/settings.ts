@@ -1,0 +1,201 @@
+import { z } from "zod";
+
+/**
+ * The relay's settings, read once from the environment (and `.env`) at start-up. Every problem
+ * is reported on its own line (`NAME: what is wrong`) so an operator can fix them all at once.
+ */
+
+export type AccessTokenConfig =
+  | { kind: "long-lived"; token: string }
+  | { kind: "stateless"; channelId: string; channelSecret: string }
+  | { kind: "v2.1"; channelId: string; keyFile: string; kid: string };
+
+export interface RelaySettings {
+  port: number;
+  relaySecret: string;
+  lineChannelSecret: string;
+  lineAccessToken: AccessTokenConfig;
+  lineApiBaseUrl: string;
+  kintoneBaseUrl: string;
+  kintoneApiTokens: string[];
+  dataDir: string;
+  timeZone: string;
+  /** First key signs postback tokens; all keys verify (rotation). */
+  signingKeys: string[];
+  confirmTimeoutMs: number;
+  replyDeadlineMs: number;
+  welcomeText: string;
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+export type SettingsResult = { ok: true; settings: RelaySettings } | { ok: false; problems: string[] };
+
+const LINE_AND_KINTONE_KEYS = [
+  "LINE_CHANNEL_SECRET",
+  "LINE_CHANNEL_ACCESS_TOKEN",
+  "LINE_CHANNEL_ID",
+  "LINE_ASSERTION_KEY_FILE",
+  "LINE_ASSERTION_KID",
+  "KINTONE_BASE_URL",
+  "KINTONE_API_TOKEN",
+] as const;
+
+/** No LINE or kintone setting at all: the relay can run as a sandbox with local emulators. */
+export function wantsSandbox(env: NodeJS.ProcessEnv): boolean {
+  return LINE_AND_KINTONE_KEYS.every((key) => !env[key]?.trim());
+}
+
+
+function parseUrl(value: string, { httpsUnlessLocal }: { httpsUnlessLocal: boolean }): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`"${value}" is not a URL`);
+  }
+  const local = url.hostname === "localhost" || url.hostname === "127.0.0.1";
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && (local || !httpsUnlessLocal))) {
+    throw new Error(`must use https (http is allowed only for localhost), got "${value}"`);
+  }
+  return url.origin + url.pathname.replace(/\/+$/, "");
+}
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function intSetting(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  { min, max }: { min: number; max: number },
+  problems: string[],
+): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    problems.push(`${name}: must be a whole number from ${min} to ${max}, got "${raw}"`);
+    return fallback;
+  }
+  return value;
+}
+
+export function readSettings(env: NodeJS.ProcessEnv): SettingsResult {
+  const problems: string[] = [];
+  const get = (name: string) => env[name]?.trim() || undefined;
+  const required = (name: string, why: string): string => {
+    const value = get(name);
+    if (!value) problems.push(`${name}: missing (${why})`);
+    return value ?? "";
+  };
+
+  const port = intSetting(env, "PORT", 8787, { min: 0, max: 65535 }, problems);
+
+  const relaySecret = required("RELAY_SECRET", "the bearer secret the plugin's proxy config sends");
+  if (relaySecret && relaySecret.length < 16) {
+    problems.push("RELAY_SECRET: must be at least 16 characters (use a long random string)");
+  }
+
+  const lineChannelSecret = required("LINE_CHANNEL_SECRET", "verifies LINE webhook signatures");
+
+  let lineAccessToken: AccessTokenConfig = { kind: "long-lived", token: "" };
+  const longLived = get("LINE_CHANNEL_ACCESS_TOKEN");
+  const channelId = get("LINE_CHANNEL_ID");
+  const keyFile = get("LINE_ASSERTION_KEY_FILE");
+  const kid = get("LINE_ASSERTION_KID");
+  if (longLived) {
+    lineAccessToken = { kind: "long-lived", token: longLived };
+    if (keyFile || kid) {
+      problems.push(
+        "LINE_ASSERTION_KEY_FILE: set together with LINE_CHANNEL_ACCESS_TOKEN; choose one kind of channel access token",
+      );
+    }
+  } else if (channelId) {
+    if (!/^\d{6,20}$/.test(channelId)) problems.push(`LINE_CHANNEL_ID: must be the numeric channel ID, got "${channelId}"`);
+    if (keyFile || kid) {
+      if (!keyFile) problems.push("LINE_ASSERTION_KEY_FILE: missing (LINE_ASSERTION_KID is set: v2.1 tokens need both)");
+      if (!kid) problems.push("LINE_ASSERTION_KID: missing (LINE_ASSERTION_KEY_FILE is set: v2.1 tokens need both)");
+      lineAccessToken = { kind: "v2.1", channelId, keyFile: keyFile ?? "", kid: kid ?? "" };
+    } else {
+      lineAccessToken = { kind: "stateless", channelId, channelSecret: lineChannelSecret };
+    }
+  } else {
+    problems.push(
+      "LINE_CHANNEL_ACCESS_TOKEN: missing (set it, or LINE_CHANNEL_ID for stateless tokens, or LINE_CHANNEL_ID + LINE_ASSERTION_KEY_FILE + LINE_ASSERTION_KID for v2.1 tokens)",
+    );
+  }
+
+  let lineApiBaseUrl = "https://api.line.me";
+  const lineApiRaw = get("LINE_API_BASE_URL");
+  if (lineApiRaw) {
+    try {
+      lineApiBaseUrl = parseUrl(lineApiRaw, { httpsUnlessLocal: true });
+    } catch (error) {
+      problems.push(`LINE_API_BASE_URL: ${(error as Error).message}`);
+    }
+  }
+
+  let kintoneBaseUrl = "";
+  const kintoneRaw = required("KINTONE_BASE_URL", "e.g. https://example.cybozu.com");
+  if (kintoneRaw) {
+    try {
+      kintoneBaseUrl = parseUrl(kintoneRaw, { httpsUnlessLocal: true });
+    } catch (error) {
+      problems.push(`KINTONE_BASE_URL: ${(error as Error).message}`);
+    }
+  }
+
+  const tokenList = required("KINTONE_API_TOKEN", "API tokens of the apps, comma-separated")
+    .split(",")
+    .map((token) => token.trim())
+    .filter(Boolean);
+  if (get("KINTONE_API_TOKEN") && tokenList.some((token) => !/^[A-Za-z0-9]+$/.test(token))) {
+    problems.push("KINTONE_API_TOKEN: each token must be letters and digits only, comma-separated");
+  }
+
+  const timeZone = get("RELAY_TIMEZONE") ?? "Asia/Tokyo";
+  if (!isTimeZone(timeZone)) problems.push(`RELAY_TIMEZONE: "${timeZone}" is not an IANA time zone (e.g. Asia/Tokyo)`);
+
+  const signingRaw = get("RELAY_SIGNING_KEY");
+  const signingKeys = signingRaw ? signingRaw.split(",").map((key) => key.trim()).filter(Boolean) : [];
+  if (signingKeys.some((key) => key.length < 32)) {
+    problems.push("RELAY_SIGNING_KEY: each key must be at least 32 characters (comma-separated, newest first)");
+  }
+
+  const levelRaw = get("LOG_LEVEL") ?? "info";
+  const level = z.enum(["debug", "info", "warn", "error"]).safeParse(levelRaw);
+  if (!level.success) problems.push(`LOG_LEVEL: must be debug, info, warn or error, got "${levelRaw}"`);
+
+  const confirmTimeoutMs = intSetting(env, "RELAY_CONFIRM_TIMEOUT_MS", 30_000, { min: 100, max: 600_000 }, problems);
+  const replyDeadlineMs = intSetting(env, "RELAY_REPLY_DEADLINE_MS", 50_000, { min: 1_000, max: 60_000 }, problems);
+
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    settings: {
+      port,
+      relaySecret,
+      lineChannelSecret,
+      lineAccessToken,
+      lineApiBaseUrl,
+      kintoneBaseUrl,
+      kintoneApiTokens: tokenList,
+      dataDir: get("RELAY_DATA_DIR") ?? "./data",
+      timeZone,
+      signingKeys,
+      confirmTimeoutMs,
+      replyDeadlineMs,
+      welcomeText:
+        get("RELAY_WELCOME_TEXT") ??
+        "Thanks for adding us! You will get notifications here. Send the link code you were given to connect your account.",
+      logLevel: level.success ? level.data : "info",
+    },
+  };
+}
+

@@ -1,0 +1,201 @@
+/**
+ * The relay's durable state behind one interface: the SQLite store implements it today; a
+ * PostgreSQL store (several relay instances, jobs claimed with FOR UPDATE SKIP LOCKED) can
+ * implement it later without touching the flows. Every method that changes state commits
+ * before it resolves.
+ */
+
+export type JobKind = "notification" | "delivery" | "webhook-event";
+
+export interface Job {
+  id: string;
+  kind: JobKind;
+  refId: string;
+  attempts: number;
+  createdAt: number;
+}
+
+export interface NotificationInput {
+  appId: string;
+  recordId: string;
+  action: string;
+  status: string;
+  nextStatus: string;
+  /** The rule set v1 JSON string exactly as kintone's proxy injected it. */
+  rules: string;
+}
+
+export type NotificationState = "pending" | "dispatched" | "not_confirmed" | "no_match" | "record_missing" | "failed";
+
+export interface NotificationRow extends NotificationInput {
+  id: string;
+  state: NotificationState;
+  detail: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type RecipientState = "pending" | "sent" | "failed" | "blocked" | "invalid";
+
+export interface DeliveryPlan {
+  id: string;
+  ruleId: string;
+  ruleName: string;
+  method: "push" | "multicast";
+  /** User, group or room IDs this one request goes to. */
+  to: string[];
+  /** The exact request body, stored so every retry resends identical bytes. */
+  body: string;
+  retryKey: string;
+  /** Buttons as the rule said at send time: what a tap on them writes back. */
+  buttons: string;
+}
+
+export interface SkippedRecipient {
+  ruleId: string;
+  recipientId: string;
+  state: "invalid" | "blocked";
+  detail: string;
+}
+
+export type DeliveryState = "pending" | "sent" | "failed";
+
+export interface DeliveryRow extends DeliveryPlan {
+  notificationId: string;
+  appId: string;
+  recordId: string;
+  state: DeliveryState;
+  attempts: number;
+  detail: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface RecipientOutcome {
+  ruleId: string;
+  recipientId: string;
+  deliveryId: string | null;
+  state: RecipientState;
+  detail: string | null;
+}
+
+export interface EnqueueResult {
+  id: string;
+  /** True when an identical notification was still pending: its id is returned, nothing stored. */
+  duplicate: boolean;
+}
+
+export interface InboundEvent {
+  /** LINE's webhookEventId: the de-duplication key. */
+  eventId: string;
+  type: string;
+  /** Whose events must run in order: the user, else the group or room. */
+  sourceKey: string;
+  timestamp: number;
+  redelivery: boolean;
+  /** The event's JSON as LINE sent it. */
+  body: string;
+}
+
+export interface WebhookEventRow extends InboundEvent {
+  receivedAt: number;
+  state: "pending" | "done";
+  outcome: string | null;
+  replied: boolean;
+}
+
+export interface AcknowledgementKey {
+  deliveryId: string;
+  userId: string;
+  buttonId: string;
+}
+
+export interface AcknowledgementRow extends AcknowledgementKey {
+  eventId: string;
+  displayName: string | null;
+  tappedAt: number;
+  /** writing: fields not yet confirmed written; commenting: the comment may have been posted. */
+  state: "writing" | "commenting" | "written";
+  writtenAt: number | null;
+}
+
+export interface LinkCodeRow {
+  code: string;
+  appId: string;
+  recordId: string;
+  field: string;
+  createdAt: number;
+  expiresAt: number;
+  usedBy: string | null;
+}
+
+export interface GroupRow {
+  groupId: string;
+  kind: "group" | "room";
+  state: "joined" | "left";
+  changedAt: number;
+}
+
+export interface RelayStore {
+  enqueueNotification(input: NotificationInput, dedupKey: string, now: number): Promise<EnqueueResult>;
+  getNotification(id: string): Promise<NotificationRow | undefined>;
+  /** Ends a notification that sends nothing (not confirmed, no matching rule, ...) and its job. */
+  finishNotification(jobId: string, id: string, state: Exclude<NotificationState, "pending" | "dispatched">, detail: string, now: number): Promise<void>;
+  /**
+   * In one transaction: the deliveries with their recipients, one job per delivery, the skipped
+   * recipients, the notification marked dispatched and its job done. Runs at most once per
+   * notification: a second call for a dispatched notification changes nothing.
+   */
+  dispatchNotification(jobId: string, id: string, deliveries: DeliveryPlan[], skipped: SkippedRecipient[], now: number): Promise<void>;
+
+  getDelivery(id: string): Promise<DeliveryRow | undefined>;
+  finishDelivery(jobId: string, id: string, state: "sent" | "failed", detail: string | null, now: number): Promise<void>;
+  listRecipientOutcomes(notificationId: string): Promise<RecipientOutcome[]>;
+  listRecordDeliveries(appId: string, recordId: string): Promise<DeliveryRow[]>;
+
+  /** Takes the next due job (runAt <= now) and leases it; undefined when none is due. */
+  claimJob(now: number, leaseMs: number): Promise<Job | undefined>;
+  /** Gives a job back to run again at `runAt` (attempts + 1). */
+  retryJob(id: string, runAt: number, note: string): Promise<void>;
+  /** Milliseconds until the next pending job is due (0 = now), or undefined when none waits. */
+  nextDueIn(now: number): Promise<number | undefined>;
+  /** After a restart: jobs that were running when the process died become pending again. */
+  releaseAllLeases(): Promise<number>;
+
+  /**
+   * Commits the new events of one webhook request and a job for each, in one transaction.
+   * Events whose webhookEventId was seen before are dropped (LINE resends; users tap twice).
+   */
+  storeWebhookEvents(events: InboundEvent[], now: number): Promise<{ stored: number; duplicates: number }>;
+  getWebhookEvent(eventId: string): Promise<WebhookEventRow | undefined>;
+  finishWebhookEvent(jobId: string, eventId: string, outcome: string): Promise<void>;
+  markReplied(eventId: string): Promise<void>;
+
+  /**
+   * Claims the acknowledgement of (delivery, user, button) for this event. `first` is true for the
+   * event that created it; an existing one is returned as it stands (writing or written).
+   */
+  claimAcknowledgement(key: AcknowledgementKey, eventId: string, tappedAt: number): Promise<{ first: boolean; ack: AcknowledgementRow }>;
+  /** Committed right before the comment is posted, so a re-run knows to look for it first. */
+  markAcknowledgementCommenting(key: AcknowledgementKey): Promise<void>;
+  completeAcknowledgement(key: AcknowledgementKey, displayName: string, now: number): Promise<void>;
+  listAcknowledgements(deliveryIds: string[]): Promise<AcknowledgementRow[]>;
+
+  /** Follow / unfollow, applied only when newer than what is stored (events can arrive out of order). */
+  setUserState(userId: string, state: "following" | "blocked", at: number): Promise<void>;
+  isBlocked(userId: string): Promise<boolean>;
+  setGroupState(groupId: string, kind: "group" | "room", state: "joined" | "left", at: number): Promise<void>;
+  listGroups(): Promise<GroupRow[]>;
+
+  createLinkCode(row: Omit<LinkCodeRow, "usedBy">): Promise<void>;
+  /**
+   * Marks the code used by `userId` if it exists, is unused and unexpired, and returns it. The
+   * same event asking again (a retried job) gets it again; anyone else gets undefined.
+   */
+  consumeLinkCode(code: string, userId: string, eventId: string, now: number): Promise<LinkCodeRow | undefined>;
+  /** Records one wrong guess and returns how many the user made since `since`. */
+  recordLinkMiss(userId: string, now: number, since: number): Promise<number>;
+  countLinkMisses(userId: string, since: number): Promise<number>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,124 @@
+/** Schema migrations, applied in order; `PRAGMA user_version` records how many ran. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    ref_id TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    run_at INTEGER NOT NULL,
+    lease_until INTEGER,
+    order_key TEXT,
+    order_seq INTEGER NOT NULL DEFAULT 0,
+    note TEXT,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX jobs_due ON jobs (state, run_at);
+  CREATE INDEX jobs_order ON jobs (order_key, state) WHERE order_key IS NOT NULL;
+
+  CREATE TABLE notifications (
+    id TEXT PRIMARY KEY,
+    dedup_key TEXT NOT NULL,
+    app_id TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    status TEXT NOT NULL,
+    next_status TEXT NOT NULL,
+    rules TEXT NOT NULL,
+    state TEXT NOT NULL,
+    detail TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX notifications_pending_once ON notifications (dedup_key) WHERE state = 'pending';
+
+  CREATE TABLE deliveries (
+    id TEXT PRIMARY KEY,
+    notification_id TEXT NOT NULL REFERENCES notifications (id),
+    app_id TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    rule_id TEXT NOT NULL,
+    rule_name TEXT NOT NULL,
+    method TEXT NOT NULL,
+    recipients TEXT NOT NULL,
+    body TEXT NOT NULL,
+    retry_key TEXT NOT NULL UNIQUE,
+    buttons TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    detail TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX deliveries_record ON deliveries (app_id, record_id);
+
+  CREATE TABLE recipients (
+    notification_id TEXT NOT NULL REFERENCES notifications (id),
+    rule_id TEXT NOT NULL,
+    recipient_id TEXT NOT NULL,
+    delivery_id TEXT REFERENCES deliveries (id),
+    state TEXT NOT NULL,
+    detail TEXT,
+    PRIMARY KEY (notification_id, rule_id, recipient_id)
+  );
+  CREATE INDEX recipients_delivery ON recipients (delivery_id);
+  `,
+  `
+  CREATE TABLE webhook_events (
+    event_id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    source_key TEXT NOT NULL,
+    timestamp INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    redelivery INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    outcome TEXT,
+    replied INTEGER NOT NULL DEFAULT 0
+  );
+
+  CREATE TABLE acknowledgements (
+    delivery_id TEXT NOT NULL REFERENCES deliveries (id),
+    user_id TEXT NOT NULL,
+    button_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    display_name TEXT,
+    tapped_at INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('writing', 'commenting', 'written')),
+    written_at INTEGER,
+    PRIMARY KEY (delivery_id, user_id, button_id)
+  );
+
+  CREATE TABLE line_users (
+    user_id TEXT PRIMARY KEY,
+    state TEXT NOT NULL CHECK (state IN ('following', 'blocked')),
+    changed_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE line_groups (
+    group_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('group', 'room')),
+    state TEXT NOT NULL CHECK (state IN ('joined', 'left')),
+    changed_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE link_codes (
+    code TEXT PRIMARY KEY,
+    app_id TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    field TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_by TEXT,
+    used_at INTEGER,
+    used_event TEXT
+  );
+
+  CREATE TABLE link_attempts (
+    user_id TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX link_attempts_user ON link_attempts (user_id, at);
+  `,
+];

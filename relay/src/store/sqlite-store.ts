@@ -1,0 +1,509 @@
+import Database from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { newId } from "../ids.js";
+import type {
+  AcknowledgementKey,
+  AcknowledgementRow,
+  GroupRow,
+  InboundEvent,
+  LinkCodeRow,
+  WebhookEventRow,
+  DeliveryPlan,
+  DeliveryRow,
+  EnqueueResult,
+  Job,
+  JobKind,
+  NotificationInput,
+  NotificationRow,
+  NotificationState,
+  RecipientOutcome,
+  RelayStore,
+  SkippedRecipient,
+} from "./relay-store.js";
+import { MIGRATIONS } from "./sqlite-schema.js";
+
+/**
+ * SQLite (WAL, synchronous=FULL) in RELAY_DATA_DIR. FULL makes every commit durable against
+ * power loss, not only against a killed process; the webhook benchmark shows what it costs.
+ * better-sqlite3 is synchronous, so each method is one short transaction on the event loop.
+ */
+export function openSqliteStore(dataDir: string, options: { synchronous?: "FULL" | "NORMAL" } = {}): SqliteStore {
+  if (dataDir !== ":memory:") mkdirSync(dataDir, { recursive: true });
+  const db = new Database(dataDir === ":memory:" ? ":memory:" : join(dataDir, "relay.sqlite"));
+  db.pragma("journal_mode = WAL");
+  db.pragma(`synchronous = ${options.synchronous ?? "FULL"}`);
+  db.pragma("busy_timeout = 5000");
+  db.pragma("foreign_keys = ON");
+  migrate(db);
+  return new SqliteStore(db);
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma("user_version", { simple: true }) as number;
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version] ?? "");
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}
+
+interface NotificationDbRow {
+  id: string;
+  app_id: string;
+  record_id: string;
+  action: string;
+  status: string;
+  next_status: string;
+  rules: string;
+  state: NotificationState;
+  detail: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+interface DeliveryDbRow {
+  id: string;
+  notification_id: string;
+  app_id: string;
+  record_id: string;
+  rule_id: string;
+  rule_name: string;
+  method: "push" | "multicast";
+  recipients: string;
+  body: string;
+  retry_key: string;
+  buttons: string;
+  state: "pending" | "sent" | "failed";
+  attempts: number;
+  detail: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+const toNotification = (row: NotificationDbRow): NotificationRow => ({
+  id: row.id,
+  appId: row.app_id,
+  recordId: row.record_id,
+  action: row.action,
+  status: row.status,
+  nextStatus: row.next_status,
+  rules: row.rules,
+  state: row.state,
+  detail: row.detail,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+const toDelivery = (row: DeliveryDbRow): DeliveryRow => ({
+  id: row.id,
+  notificationId: row.notification_id,
+  appId: row.app_id,
+  recordId: row.record_id,
+  ruleId: row.rule_id,
+  ruleName: row.rule_name,
+  method: row.method,
+  to: JSON.parse(row.recipients) as string[],
+  body: row.body,
+  retryKey: row.retry_key,
+  buttons: row.buttons,
+  state: row.state,
+  attempts: row.attempts,
+  detail: row.detail,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+export class SqliteStore implements RelayStore {
+  constructor(readonly db: Database.Database) {}
+
+  protected insertJob(kind: JobKind, refId: string, runAt: number, orderKey: string | null = null): string {
+    const id = newId("j");
+    this.db
+      .prepare(
+        `INSERT INTO jobs (id, kind, ref_id, state, attempts, run_at, order_key, created_at)
+         VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)`,
+      )
+      .run(id, kind, refId, runAt, orderKey, runAt);
+    return id;
+  }
+
+  protected completeJob(jobId: string): void {
+    this.db.prepare(`UPDATE jobs SET state = 'done', lease_until = NULL WHERE id = ?`).run(jobId);
+  }
+
+  async enqueueNotification(input: NotificationInput, dedupKey: string, now: number): Promise<EnqueueResult> {
+    return this.db.transaction((): EnqueueResult => {
+      const existing = this.db
+        .prepare(`SELECT id FROM notifications WHERE dedup_key = ? AND state = 'pending'`)
+        .get(dedupKey) as { id: string } | undefined;
+      if (existing) return { id: existing.id, duplicate: true };
+      const id = newId("n");
+      this.db
+        .prepare(
+          `INSERT INTO notifications (id, dedup_key, app_id, record_id, action, status, next_status, rules, state, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+        )
+        .run(id, dedupKey, input.appId, input.recordId, input.action, input.status, input.nextStatus, input.rules, now, now);
+      this.insertJob("notification", id, now);
+      return { id, duplicate: false };
+    })();
+  }
+
+  async getNotification(id: string): Promise<NotificationRow | undefined> {
+    const row = this.db.prepare(`SELECT * FROM notifications WHERE id = ?`).get(id) as NotificationDbRow | undefined;
+    return row && toNotification(row);
+  }
+
+  async finishNotification(
+    jobId: string,
+    id: string,
+    state: Exclude<NotificationState, "pending" | "dispatched">,
+    detail: string,
+    now: number,
+  ): Promise<void> {
+    this.db.transaction(() => {
+      this.db
+        .prepare(`UPDATE notifications SET state = ?, detail = ?, updated_at = ? WHERE id = ? AND state = 'pending'`)
+        .run(state, detail, now, id);
+      this.completeJob(jobId);
+    })();
+  }
+
+  async dispatchNotification(
+    jobId: string,
+    id: string,
+    deliveries: DeliveryPlan[],
+    skipped: SkippedRecipient[],
+    now: number,
+  ): Promise<void> {
+    this.db.transaction(() => {
+      const changed = this.db
+        .prepare(`UPDATE notifications SET state = 'dispatched', detail = ?, updated_at = ? WHERE id = ? AND state = 'pending'`)
+        .run(`${deliveries.length} deliveries, ${skipped.length} recipients skipped`, now, id).changes;
+      this.completeJob(jobId);
+      if (changed === 0) return;
+      const notification = this.db.prepare(`SELECT app_id, record_id FROM notifications WHERE id = ?`).get(id) as {
+        app_id: string;
+        record_id: string;
+      };
+      const insertDelivery = this.db.prepare(
+        `INSERT INTO deliveries (id, notification_id, app_id, record_id, rule_id, rule_name, method, recipients, body, retry_key, buttons, state, attempts, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
+      );
+      const insertRecipient = this.db.prepare(
+        `INSERT OR IGNORE INTO recipients (notification_id, rule_id, recipient_id, delivery_id, state, detail)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      );
+      for (const plan of deliveries) {
+        insertDelivery.run(
+          plan.id,
+          id,
+          notification.app_id,
+          notification.record_id,
+          plan.ruleId,
+          plan.ruleName,
+          plan.method,
+          JSON.stringify(plan.to),
+          plan.body,
+          plan.retryKey,
+          plan.buttons,
+          now,
+          now,
+        );
+        for (const to of plan.to) insertRecipient.run(id, plan.ruleId, to, plan.id, "pending", null);
+        this.insertJob("delivery", plan.id, now);
+      }
+      for (const skip of skipped) insertRecipient.run(id, skip.ruleId, skip.recipientId, null, skip.state, skip.detail);
+    })();
+  }
+
+  async getDelivery(id: string): Promise<DeliveryRow | undefined> {
+    const row = this.db.prepare(`SELECT * FROM deliveries WHERE id = ?`).get(id) as DeliveryDbRow | undefined;
+    return row && toDelivery(row);
+  }
+
+  async finishDelivery(jobId: string, id: string, state: "sent" | "failed", detail: string | null, now: number): Promise<void> {
+    this.db.transaction(() => {
+      this.db
+        .prepare(`UPDATE deliveries SET state = ?, detail = ?, updated_at = ? WHERE id = ? AND state = 'pending'`)
+        .run(state, detail, now, id);
+      this.db
+        .prepare(`UPDATE recipients SET state = ?, detail = ? WHERE delivery_id = ? AND state = 'pending'`)
+        .run(state, detail, id);
+      this.completeJob(jobId);
+    })();
+  }
+
+  async listRecipientOutcomes(notificationId: string): Promise<RecipientOutcome[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT rule_id, recipient_id, delivery_id, state, detail FROM recipients WHERE notification_id = ? ORDER BY rowid`,
+      )
+      .all(notificationId) as Array<{
+      rule_id: string;
+      recipient_id: string;
+      delivery_id: string | null;
+      state: RecipientOutcome["state"];
+      detail: string | null;
+    }>;
+    return rows.map((row) => ({
+      ruleId: row.rule_id,
+      recipientId: row.recipient_id,
+      deliveryId: row.delivery_id,
+      state: row.state,
+      detail: row.detail,
+    }));
+  }
+
+  async listRecordDeliveries(appId: string, recordId: string): Promise<DeliveryRow[]> {
+    const rows = this.db
+      .prepare(`SELECT * FROM deliveries WHERE app_id = ? AND record_id = ? ORDER BY created_at DESC, id DESC LIMIT 50`)
+      .all(appId, recordId) as DeliveryDbRow[];
+    return rows.map(toDelivery);
+  }
+
+  async claimJob(now: number, leaseMs: number): Promise<Job | undefined> {
+    return this.db.transaction((): Job | undefined => {
+      // A job with an order key waits while an earlier job with the same key is unfinished,
+      // so events of one LINE user run one at a time, in timestamp order.
+      const row = this.db
+        .prepare(
+          `SELECT id, kind, ref_id, attempts, created_at FROM jobs j
+           WHERE state = 'pending' AND run_at <= ?
+             AND (order_key IS NULL OR NOT EXISTS (
+               SELECT 1 FROM jobs e WHERE e.order_key = j.order_key AND e.state IN ('pending', 'running')
+                 AND (e.order_seq < j.order_seq OR (e.order_seq = j.order_seq AND e.id < j.id))))
+           ORDER BY run_at, created_at, id LIMIT 1`,
+        )
+        .get(now) as { id: string; kind: JobKind; ref_id: string; attempts: number; created_at: number } | undefined;
+      if (!row) return undefined;
+      this.db.prepare(`UPDATE jobs SET state = 'running', lease_until = ? WHERE id = ?`).run(now + leaseMs, row.id);
+      return { id: row.id, kind: row.kind, refId: row.ref_id, attempts: row.attempts, createdAt: row.created_at };
+    })();
+  }
+
+  async retryJob(id: string, runAt: number, note: string): Promise<void> {
+    this.db
+      .prepare(
+        `UPDATE jobs SET state = 'pending', attempts = attempts + 1, run_at = ?, lease_until = NULL, note = ? WHERE id = ?`,
+      )
+      .run(runAt, note, id);
+  }
+
+  async nextDueIn(now: number): Promise<number | undefined> {
+    const row = this.db.prepare(`SELECT MIN(run_at) AS at FROM jobs WHERE state = 'pending'`).get() as {
+      at: number | null;
+    };
+    return row.at === null ? undefined : Math.max(0, row.at - now);
+  }
+
+  async releaseAllLeases(): Promise<number> {
+    return this.db.prepare(`UPDATE jobs SET state = 'pending', lease_until = NULL WHERE state = 'running'`).run().changes;
+  }
+
+  async storeWebhookEvents(events: InboundEvent[], now: number): Promise<{ stored: number; duplicates: number }> {
+    return this.db.transaction(() => {
+      const insert = this.db.prepare(
+        `INSERT OR IGNORE INTO webhook_events (event_id, type, source_key, timestamp, received_at, redelivery, body)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      );
+      const insertJob = this.db.prepare(
+        `INSERT INTO jobs (id, kind, ref_id, state, attempts, run_at, order_key, order_seq, created_at)
+         VALUES (?, 'webhook-event', ?, 'pending', 0, ?, ?, ?, ?)`,
+      );
+      let stored = 0;
+      for (const event of events) {
+        const changes = insert.run(event.eventId, event.type, event.sourceKey, event.timestamp, now, event.redelivery ? 1 : 0, event.body).changes;
+        if (changes === 0) continue;
+        stored++;
+        insertJob.run(newId("j"), event.eventId, now, event.sourceKey, event.timestamp, now);
+      }
+      return { stored, duplicates: events.length - stored };
+    })();
+  }
+
+  async getWebhookEvent(eventId: string): Promise<WebhookEventRow | undefined> {
+    const row = this.db.prepare(`SELECT * FROM webhook_events WHERE event_id = ?`).get(eventId) as
+      | {
+          event_id: string;
+          type: string;
+          source_key: string;
+          timestamp: number;
+          received_at: number;
+          redelivery: number;
+          body: string;
+          state: "pending" | "done";
+          outcome: string | null;
+          replied: number;
+        }
+      | undefined;
+    return (
+      row && {
+        eventId: row.event_id,
+        type: row.type,
+        sourceKey: row.source_key,
+        timestamp: row.timestamp,
+        receivedAt: row.received_at,
+        redelivery: row.redelivery === 1,
+        body: row.body,
+        state: row.state,
+        outcome: row.outcome,
+        replied: row.replied === 1,
+      }
+    );
+  }
+
+  async finishWebhookEvent(jobId: string, eventId: string, outcome: string): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare(`UPDATE webhook_events SET state = 'done', outcome = ? WHERE event_id = ?`).run(outcome, eventId);
+      this.completeJob(jobId);
+    })();
+  }
+
+  async markReplied(eventId: string): Promise<void> {
+    this.db.prepare(`UPDATE webhook_events SET replied = 1 WHERE event_id = ?`).run(eventId);
+  }
+
+  async claimAcknowledgement(key: AcknowledgementKey, eventId: string, tappedAt: number) {
+    return this.db.transaction(() => {
+      const first =
+        this.db
+          .prepare(
+            `INSERT OR IGNORE INTO acknowledgements (delivery_id, user_id, button_id, event_id, tapped_at, state)
+             VALUES (?, ?, ?, ?, ?, 'writing')`,
+          )
+          .run(key.deliveryId, key.userId, key.buttonId, eventId, tappedAt).changes === 1;
+      const ack = this.readAcknowledgements(`delivery_id = ? AND user_id = ? AND button_id = ?`, [key.deliveryId, key.userId, key.buttonId])[0] as AcknowledgementRow;
+      return { first, ack };
+    })();
+  }
+
+  async markAcknowledgementCommenting(key: AcknowledgementKey): Promise<void> {
+    this.db
+      .prepare(`UPDATE acknowledgements SET state = 'commenting' WHERE delivery_id = ? AND user_id = ? AND button_id = ? AND state = 'writing'`)
+      .run(key.deliveryId, key.userId, key.buttonId);
+  }
+
+  async completeAcknowledgement(key: AcknowledgementKey, displayName: string, now: number): Promise<void> {
+    this.db
+      .prepare(
+        `UPDATE acknowledgements SET state = 'written', display_name = ?, written_at = ?
+         WHERE delivery_id = ? AND user_id = ? AND button_id = ?`,
+      )
+      .run(displayName, now, key.deliveryId, key.userId, key.buttonId);
+  }
+
+  async listAcknowledgements(deliveryIds: string[]): Promise<AcknowledgementRow[]> {
+    if (deliveryIds.length === 0) return [];
+    return this.readAcknowledgements(`delivery_id IN (${deliveryIds.map(() => "?").join(", ")})`, deliveryIds);
+  }
+
+  private readAcknowledgements(where: string, params: unknown[]): AcknowledgementRow[] {
+    const rows = this.db.prepare(`SELECT * FROM acknowledgements WHERE ${where} ORDER BY tapped_at`).all(...params) as Array<{
+      delivery_id: string;
+      user_id: string;
+      button_id: string;
+      event_id: string;
+      display_name: string | null;
+      tapped_at: number;
+      state: "writing" | "commenting" | "written";
+      written_at: number | null;
+    }>;
+    return rows.map((row) => ({
+      deliveryId: row.delivery_id,
+      userId: row.user_id,
+      buttonId: row.button_id,
+      eventId: row.event_id,
+      displayName: row.display_name,
+      tappedAt: row.tapped_at,
+      state: row.state,
+      writtenAt: row.written_at,
+    }));
+  }
+
+  async setUserState(userId: string, state: "following" | "blocked", at: number): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO line_users (user_id, state, changed_at) VALUES (?, ?, ?)
+         ON CONFLICT (user_id) DO UPDATE SET state = excluded.state, changed_at = excluded.changed_at
+         WHERE excluded.changed_at >= line_users.changed_at`,
+      )
+      .run(userId, state, at);
+  }
+
+  async isBlocked(userId: string): Promise<boolean> {
+    const row = this.db.prepare(`SELECT state FROM line_users WHERE user_id = ?`).get(userId) as { state: string } | undefined;
+    return row?.state === "blocked";
+  }
+
+  async setGroupState(groupId: string, kind: "group" | "room", state: "joined" | "left", at: number): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO line_groups (group_id, kind, state, changed_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (group_id) DO UPDATE SET state = excluded.state, kind = excluded.kind, changed_at = excluded.changed_at
+         WHERE excluded.changed_at >= line_groups.changed_at`,
+      )
+      .run(groupId, kind, state, at);
+  }
+
+  async listGroups(): Promise<GroupRow[]> {
+    const rows = this.db.prepare(`SELECT * FROM line_groups ORDER BY changed_at DESC`).all() as Array<{
+      group_id: string;
+      kind: "group" | "room";
+      state: "joined" | "left";
+      changed_at: number;
+    }>;
+    return rows.map((row) => ({ groupId: row.group_id, kind: row.kind, state: row.state, changedAt: row.changed_at }));
+  }
+
+  async createLinkCode(row: Omit<LinkCodeRow, "usedBy">): Promise<void> {
+    this.db
+      .prepare(`INSERT INTO link_codes (code, app_id, record_id, field, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`)
+      .run(row.code, row.appId, row.recordId, row.field, row.createdAt, row.expiresAt);
+  }
+
+  async consumeLinkCode(code: string, userId: string, eventId: string, now: number): Promise<LinkCodeRow | undefined> {
+    return this.db.transaction(() => {
+      const changed = this.db
+        .prepare(
+          `UPDATE link_codes SET used_by = ?, used_at = ?, used_event = ?
+           WHERE code = ? AND ((used_by IS NULL AND expires_at > ?) OR used_event = ?)`,
+        )
+        .run(userId, now, eventId, code, now, eventId).changes;
+      if (changed === 0) return undefined;
+      const row = this.db.prepare(`SELECT * FROM link_codes WHERE code = ?`).get(code) as {
+        code: string;
+        app_id: string;
+        record_id: string;
+        field: string;
+        created_at: number;
+        expires_at: number;
+        used_by: string | null;
+      };
+      return {
+        code: row.code,
+        appId: row.app_id,
+        recordId: row.record_id,
+        field: row.field,
+        createdAt: row.created_at,
+        expiresAt: row.expires_at,
+        usedBy: row.used_by,
+      };
+    })();
+  }
+
+  async recordLinkMiss(userId: string, now: number, since: number): Promise<number> {
+    this.db.prepare(`INSERT INTO link_attempts (user_id, at) VALUES (?, ?)`).run(userId, now);
+    return this.countLinkMisses(userId, since);
+  }
+
+  async countLinkMisses(userId: string, since: number): Promise<number> {
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM link_attempts WHERE user_id = ? AND at >= ?`).get(userId, since) as { n: number }).n;
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

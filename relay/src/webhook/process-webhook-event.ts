@@ -1,0 +1,109 @@
+import type { Clock } from "../clock.js";
+import { KintoneError, type KintoneClient } from "../kintone/kintone-client.js";
+import { LineProfileError, type ProfileClient } from "../line/profile-client.js";
+import type { ReplySender } from "../line/reply-sender.js";
+import type { Logger } from "../logger.js";
+import type { PostbackTokens } from "../postback-token.js";
+import type { Job, RelayStore, WebhookEventRow } from "../store/relay-store.js";
+import { backoffMs, type JobResult } from "../worker/job-runner.js";
+import {
+  followEventSchema,
+  joinEventSchema,
+  leaveEventSchema,
+  messageEventSchema,
+  postbackEventSchema,
+  unfollowEventSchema,
+} from "./event-schemas.js";
+import { handleLinkCode } from "./handle-link-code.js";
+import { handlePostback } from "./handle-postback.js";
+import { createReplyOnce, ReplyRetryLater } from "./reply-once.js";
+
+export interface WebhookEventDeps {
+  store: RelayStore;
+  kintone: KintoneClient;
+  replies: ReplySender;
+  profiles: ProfileClient;
+  tokens: PostbackTokens;
+  clock: Clock;
+  logger: Logger;
+  timeZone: string;
+  replyDeadlineMs: number;
+  welcomeText: string;
+  maxAttempts?: number;
+  retryBaseMs?: number;
+}
+
+/** The inbox job: one LINE event, run after the user's earlier events (store orders them). */
+export function createWebhookEventHandler(deps: WebhookEventDeps) {
+  const { store, clock, logger } = deps;
+  const replyOnce = createReplyOnce({ store, replies: deps.replies, clock, logger, deadlineMs: deps.replyDeadlineMs });
+  const maxAttempts = deps.maxAttempts ?? 20;
+
+  const run = async (row: WebhookEventRow): Promise<string> => {
+    const event: unknown = JSON.parse(row.body);
+    switch (row.type) {
+      case "postback": {
+        const parsed = postbackEventSchema.safeParse(event);
+        if (!parsed.success) return `ignored: malformed postback (${parsed.error.issues[0]?.message})`;
+        return handlePostback({ ...deps, replyOnce }, row, parsed.data);
+      }
+      case "message": {
+        const parsed = messageEventSchema.safeParse(event);
+        if (!parsed.success) return "ignored: malformed message";
+        return handleLinkCode({ ...deps, replyOnce }, row, parsed.data);
+      }
+      case "follow": {
+        const parsed = followEventSchema.safeParse(event);
+        const userId = parsed.success ? parsed.data.source?.userId : undefined;
+        if (!parsed.success || !userId) return "ignored: follow without a user";
+        await store.setUserState(userId, "following", parsed.data.timestamp);
+        await replyOnce(row, parsed.data.replyToken, [deps.welcomeText]);
+        return "user following";
+      }
+      case "unfollow": {
+        const parsed = unfollowEventSchema.safeParse(event);
+        const userId = parsed.success ? parsed.data.source?.userId : undefined;
+        if (!parsed.success || !userId) return "ignored: unfollow without a user";
+        await store.setUserState(userId, "blocked", parsed.data.timestamp);
+        return "user blocked";
+      }
+      case "join":
+      case "leave": {
+        const parsed = (row.type === "join" ? joinEventSchema : leaveEventSchema).safeParse(event);
+        const source = parsed.success ? parsed.data.source : undefined;
+        const id = source?.groupId ?? source?.roomId;
+        if (!parsed.success || !source || !id) return `ignored: ${row.type} without a group`;
+        await store.setGroupState(id, source.type === "room" ? "room" : "group", row.type === "join" ? "joined" : "left", parsed.data.timestamp);
+        return row.type === "join" ? "group joined" : "group left";
+      }
+      default:
+        return `ignored: ${row.type} event`;
+    }
+  };
+
+  return async function processWebhookEvent(job: Job): Promise<JobResult> {
+    const row = await store.getWebhookEvent(job.refId);
+    if (!row || row.state === "done") {
+      await store.finishWebhookEvent(job.id, job.refId, row?.outcome ?? "missing");
+      return { done: true };
+    }
+    try {
+      const outcome = await run(row);
+      await store.finishWebhookEvent(job.id, row.eventId, outcome);
+      return { done: true };
+    } catch (error) {
+      const retryable =
+        error instanceof ReplyRetryLater ||
+        error instanceof LineProfileError ||
+        (error instanceof KintoneError && (error.retryable || error.isStaleRevision));
+      if (!retryable || job.attempts + 1 >= maxAttempts) {
+        logger.error("webhook event failed", { event: row.eventId, type: row.type, attempts: job.attempts + 1, error });
+        await store.finishWebhookEvent(job.id, row.eventId, `failed: ${(error as Error).message}`);
+        return { done: true };
+      }
+      const delay = backoffMs(job.attempts, deps.retryBaseMs ?? 1000);
+      logger.info("webhook event will be retried", { event: row.eventId, attempt: job.attempts + 1, retryInMs: delay, message: (error as Error).message });
+      return { retryInMs: delay, note: (error as Error).message };
+    }
+  };
+}

@@ -1,0 +1,51 @@
+import { Hono } from "hono";
+import type { Clock } from "../clock.js";
+import { HttpError } from "../http/http-error.js";
+import type { Logger } from "../logger.js";
+import type { InboundEvent, RelayStore } from "../store/relay-store.js";
+import { isValidLineSignature } from "./verify-signature.js";
+import { sourceKeyOf, webhookBodySchema } from "./webhook-body.js";
+
+export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * `POST /line/webhook`: signature over the raw bytes first, then the envelope, then one commit
+ * of every new event, then 200. No LINE or kintone call happens before the answer.
+ */
+export function webhookRoute(deps: { channelSecret: string; store: RelayStore; clock: Clock; logger: Logger; onStored: () => void }) {
+  return new Hono().post("/", async (c) => {
+    const declared = Number(c.req.header("content-length") ?? "0");
+    if (declared > WEBHOOK_BODY_LIMIT) throw new HttpError(413, "payload_too_large", "webhook body larger than 1 MB");
+    const raw = new Uint8Array(await c.req.arrayBuffer());
+    if (raw.byteLength > WEBHOOK_BODY_LIMIT) throw new HttpError(413, "payload_too_large", "webhook body larger than 1 MB");
+    if (!isValidLineSignature(deps.channelSecret, raw, c.req.header("x-line-signature"))) {
+      deps.logger.warn("webhook refused: missing or wrong x-line-signature", { bytes: raw.byteLength });
+      throw new HttpError(401, "bad_signature", "missing or wrong x-line-signature");
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder().decode(raw));
+    } catch (error) {
+      throw new HttpError(400, "invalid_json", `webhook body is not JSON: ${(error as Error).message}`);
+    }
+    const body = webhookBodySchema.safeParse(json);
+    if (!body.success) {
+      const issue = body.error.issues[0];
+      throw new HttpError(400, "invalid_webhook", `not a LINE webhook body: ${issue?.path.join(".") || "(body)"}: ${issue?.message}`);
+    }
+    if (body.data.events.length > 0) {
+      const events: InboundEvent[] = body.data.events.map((event) => ({
+        eventId: event.webhookEventId,
+        type: event.type,
+        sourceKey: sourceKeyOf(event),
+        timestamp: event.timestamp,
+        redelivery: event.deliveryContext.isRedelivery,
+        body: JSON.stringify(event),
+      }));
+      const { stored, duplicates } = await deps.store.storeWebhookEvents(events, deps.clock.now());
+      if (duplicates > 0) deps.logger.info("webhook events already seen were dropped", { duplicates });
+      if (stored > 0) deps.onStored();
+    }
+    return c.json({});
+  });
+}
