@@ -64,13 +64,11 @@ const { app, worker } = createRelay({
 
 await worker.start();
 const server = serve({ fetch: app.fetch, port: settings.port }, (info) => {
-  logger.info(`relay ${RELAY_VERSION} listening on http://localhost:${info.port}`, {
-    port: info.port,
-    dataDir: settings.dataDir,
-    lineApi: settings.lineApiBaseUrl,
-    kintone: settings.kintoneBaseUrl,
-    tokenKind: settings.lineAccessToken.kind,
-  });
+  // Always printed, whatever LOG_LEVEL says: the operator needs to know where the relay is.
+  console.log(
+    `relay ${RELAY_VERSION} listening on http://localhost:${info.port} ` +
+      `(data ${settings.dataDir}, LINE API ${settings.lineApiBaseUrl}, kintone ${settings.kintoneBaseUrl}, ${settings.lineAccessToken.kind} channel token)`,
+  );
 });
 
 const shutdown = (signal: string) => {

@@ -11,8 +11,8 @@ export interface KintoneClient {
     revision?: string,
   ): Promise<{ revision: string }>;
   addComment(appId: string, recordId: string, text: string): Promise<{ id: string }>;
-  /** The newest comments first (up to 10): to check whether an interrupted run already posted one. */
-  getRecentComments(appId: string, recordId: string): Promise<Array<{ id: string; text: string }>>;
+  /** The newest `max` comments, newest first: to check whether an interrupted run already posted one. */
+  getRecentComments(appId: string, recordId: string, max: number): Promise<Array<{ id: string; text: string }>>;
 }
 
 /**

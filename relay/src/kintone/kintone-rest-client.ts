@@ -26,13 +26,16 @@ export function createKintoneRestClient(options: { baseUrl: string; apiTokens: s
       ),
     addComment: (appId, recordId, text) =>
       call("add comment", () => client.record.addRecordComment({ app: appId, record: recordId, comment: { text } })),
-    getRecentComments: (appId, recordId) =>
-      call("get comments", async () =>
-        (await client.record.getRecordComments({ app: appId, record: recordId, order: "desc", limit: 10 })).comments.map((comment) => ({
-          id: comment.id,
-          text: comment.text,
-        })),
-      ),
+    getRecentComments: (appId, recordId, max) =>
+      call("get comments", async () => {
+        const found: Array<{ id: string; text: string }> = [];
+        for (let offset = 0; offset < max; offset += 10) {
+          const page = await client.record.getRecordComments({ app: appId, record: recordId, order: "desc", offset, limit: 10 });
+          found.push(...page.comments.map((comment) => ({ id: comment.id, text: comment.text })));
+          if (!page.older) break;
+        }
+        return found.slice(0, max);
+      }),
   };
 }
 

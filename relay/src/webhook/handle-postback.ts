@@ -122,7 +122,7 @@ async function writeAcknowledgement(
     if (!text.trim()) return;
     if (tap.commentMayExist) {
       // An earlier run died around posting it: post only if it is not among the newest comments.
-      const recent = await deps.kintone.getRecentComments(delivery.appId, delivery.recordId);
+      const recent = await deps.kintone.getRecentComments(delivery.appId, delivery.recordId, 50);
       if (recent.some((comment) => comment.text.trim() === text.trim())) return;
     }
     await tap.beforeComment();
