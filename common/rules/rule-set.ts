@@ -74,9 +74,23 @@ export const ruleSchema = z.strictObject({
   blockOnFailure: z.boolean().optional(),
 });
 
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const ruleSetSchema = z
   .strictObject({
     version: z.literal(1),
+    /**
+     * The zone in which date conditions are judged and dates are shown (e.g. "Asia/Tokyo"), so
+     * the browser and the relay agree. Absent: the relay's RELAY_TIMEZONE.
+     */
+    timeZone: z.string().max(64).refine(isTimeZone, "must be an IANA time zone such as Asia/Tokyo").optional(),
     rules: z.array(ruleSchema).max(100),
   })
   .superRefine((set, ctx) => {
