@@ -1,0 +1,97 @@
+import { KintoneApiError } from "./errors.js";
+
+/** Which requests a fault applies to. Omitted parts match anything. */
+export interface RequestMatch {
+  /** Compared case-insensitively with the effective method (GET for a POST with X-HTTP-Method-Override: GET). */
+  method?: string;
+  /** An exact path ("/k/v1/record.json") or a pattern. */
+  path?: string | RegExp;
+}
+
+export interface FailureSpec {
+  status: number;
+  /** Default "EMULATOR_INJECTED": not a kintone code, so nobody mistakes it for one. */
+  code?: string;
+  message?: string;
+  /** How many matching requests fail (default 1). */
+  count?: number;
+  /** Extra response headers (Retry-After, ...). */
+  headers?: Record<string, string>;
+}
+
+export interface DelaySpec {
+  ms: number;
+  count?: number;
+}
+
+interface Armed<T> {
+  match: RequestMatch;
+  spec: T;
+  remaining: number;
+}
+
+/** Faults armed by a test, consumed by the requests they match, in the order they were armed. */
+export class FaultInjector {
+  readonly #failures: Array<Armed<FailureSpec>> = [];
+  readonly #delays: Array<Armed<DelaySpec>> = [];
+  readonly #stale = new Map<string, Record<string, unknown>>();
+
+  failNext(match: RequestMatch, spec: FailureSpec): void {
+    if (!Number.isInteger(spec.status) || spec.status < 400 || spec.status > 599) {
+      throw new Error(`failNext needs an error status (4xx / 5xx), got ${spec.status}`);
+    }
+    this.#failures.push({ match, spec, remaining: spec.count ?? 1 });
+  }
+
+  delayNext(match: RequestMatch, spec: DelaySpec): void {
+    this.#delays.push({ match, spec, remaining: spec.count ?? 1 });
+  }
+
+  /**
+   * The next record-changing request for this record (update record, update status) first sees
+   * someone else's edit: the revision moves on, so a revision read before fails with GAIA_CO02.
+   * `values` (raw field values) are what that other edit wrote.
+   */
+  staleNextUpdate(appId: number, recordId: number | string, values: Record<string, unknown> = {}): void {
+    this.#stale.set(`${appId}:${recordId}`, values);
+  }
+
+  takeFailure(method: string, path: string): KintoneApiError | undefined {
+    const armed = take(this.#failures, method, path);
+    if (!armed) return undefined;
+    const { status, code, message, headers } = armed.spec;
+    return new KintoneApiError(
+      status,
+      code ?? "EMULATOR_INJECTED",
+      message ?? `Fault injected by the kintone emulator (HTTP ${status}).`,
+      undefined,
+      headers,
+    );
+  }
+
+  takeDelay(method: string, path: string): number {
+    return take(this.#delays, method, path)?.spec.ms ?? 0;
+  }
+
+  takeStale(appId: number, recordId: number | string): Record<string, unknown> | undefined {
+    const key = `${appId}:${recordId}`;
+    const values = this.#stale.get(key);
+    this.#stale.delete(key);
+    return values;
+  }
+}
+
+function matches(match: RequestMatch, method: string, path: string): boolean {
+  if (match.method !== undefined && match.method.toUpperCase() !== method.toUpperCase()) return false;
+  if (match.path === undefined) return true;
+  return typeof match.path === "string" ? match.path === path : match.path.test(path);
+}
+
+function take<T>(list: Array<Armed<T>>, method: string, path: string): Armed<T> | undefined {
+  const index = list.findIndex((a) => matches(a.match, method, path));
+  const armed = list[index];
+  if (!armed) return undefined;
+  armed.remaining -= 1;
+  if (armed.remaining <= 0) list.splice(index, 1);
+  return armed;
+}

@@ -1,0 +1,292 @@
+import type { Context } from "hono";
+import { Hono } from "hono";
+import type { IncomingMessage } from "node:http";
+import { type Permission, readApiTokens, requirePermission } from "./api-token-auth.js";
+import { KintoneApiError, appNotFound, invalidInput, invalidJson, newErrorId, notEmulated } from "./errors.js";
+import type { FaultInjector } from "./faults.js";
+import { ADMINISTRATOR, type KintoneStore } from "./kintone-store.js";
+
+/**
+ * kintone's REST endpoints over a KintoneStore. Requests are taken the three ways
+ * @kintone/rest-api-client and kintone.api() send them: GET with a query string, GET with a JSON
+ * body, and POST with `X-HTTP-Method-Override: GET` (rest-api-client's form for URLs over 4 KB).
+ */
+
+export interface RecordedRequest {
+  /** The HTTP method as sent. */
+  method: string;
+  /** After X-HTTP-Method-Override. */
+  effectiveMethod: string;
+  path: string;
+  query: Record<string, string>;
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  /** Parsed JSON; the raw text when it is not JSON; undefined when there is none. */
+  body: unknown;
+  status: number;
+  at: number;
+}
+
+export interface KintoneAppDeps {
+  store: KintoneStore;
+  faults: FaultInjector;
+  /** Every request is appended, in arrival order; its status is filled in when answered. */
+  requests: RecordedRequest[];
+  now: () => number;
+}
+
+type Params = Record<string, unknown>;
+
+interface Route {
+  method: "GET" | "POST" | "PUT";
+  path: string;
+  permission: Permission;
+  run(params: Params, appId: number): unknown;
+}
+
+/** Who changed the record when an API token did: kintone shows Administrator. */
+const API_USER = ADMINISTRATOR;
+/** The author of the edit staleNextUpdate() slips in. */
+const CONCURRENT_USER = { code: "concurrent-editor", name: "Concurrent Editor" };
+const MAX_COMMENTS_PER_PAGE = 10;
+
+export function createKintoneApp(deps: KintoneAppDeps): Hono {
+  const { store, faults } = deps;
+
+  /** Applies the edit armed by staleNextUpdate(), as if another user saved just before. */
+  const applyConcurrentEdit = (appId: number, recordId: number) => {
+    const values = faults.takeStale(appId, recordId);
+    if (values) store.updateRecord(appId, recordId, wrapValues(values), undefined, CONCURRENT_USER);
+  };
+
+  const routes: Route[] = [
+    {
+      method: "GET",
+      path: "/k/v1/record.json",
+      permission: "view",
+      run: (p, app) => ({ record: store.getRecord(app, integerParam(p, "id")) }),
+    },
+    {
+      method: "POST",
+      path: "/k/v1/record.json",
+      permission: "add",
+      run: (p, app) => store.addRecord(app, p.record, API_USER),
+    },
+    {
+      method: "PUT",
+      path: "/k/v1/record.json",
+      permission: "edit",
+      run: (p, app) => {
+        const id = integerParam(p, "id");
+        const revision = optionalIntegerParam(p, "revision");
+        store.getRecord(app, id);
+        applyConcurrentEdit(app, id);
+        return store.updateRecord(app, id, p.record, revision, API_USER);
+      },
+    },
+    {
+      method: "PUT",
+      path: "/k/v1/record/status.json",
+      permission: "view",
+      run: (p, app) => {
+        const id = integerParam(p, "id");
+        const action = stringParam(p, "action");
+        const revision = optionalIntegerParam(p, "revision");
+        store.getRecord(app, id);
+        applyConcurrentEdit(app, id);
+        // `assignee` is accepted and ignored: emulated statuses have no assignee candidates.
+        return store.runAction(app, id, action, API_USER, revision);
+      },
+    },
+    {
+      method: "POST",
+      path: "/k/v1/record/comment.json",
+      permission: "view",
+      run: (p, app) => store.addComment(app, integerParam(p, "record"), p.comment, API_USER),
+    },
+    {
+      method: "GET",
+      path: "/k/v1/record/comments.json",
+      permission: "view",
+      run: (p, app) => listComments(store, app, p),
+    },
+    {
+      method: "GET",
+      path: "/k/v1/app/form/fields.json",
+      permission: "viewOrAdd",
+      run: (_p, app) => store.formFields(app),
+    },
+    {
+      method: "GET",
+      path: "/k/v1/app/status.json",
+      permission: "viewOrAdd",
+      run: (_p, app) => store.processSettings(app),
+    },
+  ];
+
+  const answer = async (req: ParsedRequest): Promise<Response> => {
+    const delay = faults.takeDelay(req.effectiveMethod, req.path);
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    const failure = faults.takeFailure(req.effectiveMethod, req.path);
+    if (failure) throw failure;
+
+    const route = routes.find((r) => r.method === req.effectiveMethod && r.path === req.path);
+    if (!route) throw notEmulated(req.effectiveMethod, req.path);
+    const grants = readApiTokens(store, req.headers["x-cybozu-api-token"]);
+    if (req.bodyIsInvalid) throw invalidJson();
+    const appId = integerParam(req.params, "app");
+    if (!store.hasApp(appId)) throw appNotFound(appId);
+    requirePermission(grants, appId, route.permission);
+    return jsonResponse(200, route.run(req.params, appId));
+  };
+
+  const app = new Hono();
+  app.all("*", async (c) => {
+    const req = await readRequest(c);
+    const entry: RecordedRequest = {
+      method: req.method,
+      effectiveMethod: req.effectiveMethod,
+      path: req.path,
+      query: req.query,
+      headers: req.headers,
+      body: req.body,
+      status: 0,
+      at: deps.now(),
+    };
+    deps.requests.push(entry);
+    const response = await answer(req).catch(errorResponse);
+    entry.status = response.status;
+    return response;
+  });
+  return app;
+}
+
+/** The one place errors become HTTP answers: kintone's `{code, id, message, errors?}`. */
+function errorResponse(error: unknown): Response {
+  if (error instanceof KintoneApiError) return jsonResponse(error.status, error.toBody(), error.headers);
+  const message = error instanceof Error ? error.message : String(error);
+  return jsonResponse(500, { code: "EMULATOR_INTERNAL", id: newErrorId(), message });
+}
+
+function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+  });
+}
+
+// --- Reading requests ---------------------------------------------------------------------------
+
+interface ParsedRequest {
+  method: string;
+  effectiveMethod: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  body: unknown;
+  bodyIsInvalid: boolean;
+  /** Query string and JSON body together (the body wins). */
+  params: Params;
+}
+
+async function readRequest(c: Context): Promise<ParsedRequest> {
+  const url = new URL(c.req.url);
+  const headers: Record<string, string> = {};
+  c.req.raw.headers.forEach((value, name) => {
+    headers[name.toLowerCase()] = value;
+  });
+  const method = c.req.method.toUpperCase();
+  const override = headers["x-http-method-override"]?.toUpperCase();
+  const effectiveMethod = method === "POST" && override ? override : method;
+  const query = Object.fromEntries(url.searchParams);
+
+  const text = await readBodyText(c, method, headers);
+  let body: unknown;
+  let bodyIsInvalid = false;
+  if (text.trim() !== "") {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+      bodyIsInvalid = true;
+    }
+  }
+  const bodyParams = isObject(body) ? body : {};
+  return {
+    method,
+    effectiveMethod,
+    path: url.pathname,
+    query,
+    headers,
+    body,
+    bodyIsInvalid,
+    params: { ...query, ...bodyParams },
+  };
+}
+
+/**
+ * The fetch Request of a GET carries no body, but kintone takes JSON bodies on GET. Under
+ * @hono/node-server the untouched Node request is in `c.env.incoming`: read the body from there.
+ */
+async function readBodyText(c: Context, method: string, headers: Record<string, string>): Promise<string> {
+  if (method !== "GET" && method !== "HEAD") return c.req.text();
+  const declaresBody = Number(headers["content-length"] ?? 0) > 0 || headers["transfer-encoding"] !== undefined;
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (!declaresBody || !incoming || incoming.readableEnded) return "";
+  const chunks: Buffer[] = [];
+  for await (const chunk of incoming) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function isObject(v: unknown): v is Params {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+// --- Parameters ---------------------------------------------------------------------------------
+
+function optionalIntegerParam(params: Params, name: string): number | undefined {
+  const raw = params[name];
+  if (raw === undefined || raw === null || raw === "") return undefined;
+  const n = typeof raw === "number" ? raw : typeof raw === "string" && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n)) throw invalidInput({ [name]: { messages: ["Enter an integer value."] } });
+  return n;
+}
+
+function integerParam(params: Params, name: string): number {
+  const n = optionalIntegerParam(params, name);
+  if (n === undefined) throw invalidInput({ [name]: { messages: ["Required field."] } });
+  return n;
+}
+
+function stringParam(params: Params, name: string): string {
+  const raw = params[name];
+  if (typeof raw !== "string" || raw === "") throw invalidInput({ [name]: { messages: ["Required field."] } });
+  return raw;
+}
+
+/** Raw field values -> the `{code: {value}}` form of a record in a request. */
+export function wrapValues(values: Record<string, unknown>): Record<string, { value: unknown }> {
+  return Object.fromEntries(Object.entries(values).map(([code, value]) => [code, { value }]));
+}
+
+/** Get Comments: newest first by default, at most 10 a page, with `older` / `newer` flags. */
+function listComments(store: KintoneStore, appId: number, p: Params): unknown {
+  const all = store.comments(appId, integerParam(p, "record"));
+  const order = p.order === undefined ? "desc" : p.order;
+  if (order !== "asc" && order !== "desc") throw invalidInput({ order: { messages: ["must be one of the enum value"] } });
+  const offset = optionalIntegerParam(p, "offset") ?? 0;
+  const limit = optionalIntegerParam(p, "limit") ?? MAX_COMMENTS_PER_PAGE;
+  if (offset < 0) throw invalidInput({ offset: { messages: ["must be greater than or equal to 0"] } });
+  if (limit < 1 || limit > MAX_COMMENTS_PER_PAGE) {
+    throw invalidInput({ limit: { messages: [`must be less than or equal to ${MAX_COMMENTS_PER_PAGE}`] } });
+  }
+  const sorted = order === "desc" ? [...all].reverse() : all;
+  const page = sorted.slice(offset, offset + limit);
+  const beyond = offset + limit < sorted.length;
+  const before = offset > 0;
+  return {
+    comments: page,
+    older: order === "desc" ? beyond : before,
+    newer: order === "desc" ? before : beyond,
+  };
+}

@@ -1,0 +1,118 @@
+import type { Hono } from "hono";
+import type { KintoneRecord } from "../../common/kintone/record.js";
+import type { KintoneUser } from "./field-values.js";
+import { type DelaySpec, type FailureSpec, type RequestMatch, FaultInjector } from "./faults.js";
+import { type RecordedRequest, createKintoneApp, wrapValues } from "./kintone-app.js";
+import { type KintoneAppDefinition, type RecordComment, ADMINISTRATOR, KintoneStore } from "./kintone-store.js";
+
+export type { KintoneUser } from "./field-values.js";
+export type { DelaySpec, FailureSpec, RequestMatch } from "./faults.js";
+export type { RecordedRequest } from "./kintone-app.js";
+export { KintoneApiError } from "./errors.js";
+export {
+  type ApiTokenDefinition,
+  type ApiTokenPermissions,
+  type CommentMention,
+  type KintoneAppDefinition,
+  type ProcessDefinition,
+  type RecordComment,
+  type SystemFieldCodes,
+  ADMINISTRATOR,
+  DEFAULT_SYSTEM_FIELD_CODES,
+} from "./kintone-store.js";
+
+export interface KintoneEmulatorOptions {
+  /** Clock for record and comment times and for `requests[].at` (default Date.now). */
+  now?: () => number;
+}
+
+export interface UserActionOptions {
+  /** Who does it (default Administrator). Recorded as the record's modifier. */
+  user?: KintoneUser;
+}
+
+export interface AddRecordOptions extends UserActionOptions {
+  /** Creation time (default: now). */
+  createdAt?: number;
+}
+
+/**
+ * A kintone stand-in for tests, sandbox mode and benchmarks: `app` speaks kintone's REST API
+ * (serve it with emulators/listen.ts; it never listens itself), the rest are test controls.
+ *
+ * Controls that take field values take them raw, as kintone returns them
+ * (`{ amount: "1200", tags: ["a"], owner: [{ code: "sato" }] }`), not wrapped in `{value}`.
+ * They apply kintone's rules too and throw KintoneApiError where kintone would refuse.
+ */
+export interface KintoneEmulator {
+  readonly app: Hono;
+  /** Every request received, oldest first. */
+  readonly requests: readonly RecordedRequest[];
+
+  addApp(definition: KintoneAppDefinition): void;
+  /** A new record with all system fields, empty values for fields not given, and the initial status. */
+  addRecord(appId: number, values?: Record<string, unknown>, options?: AddRecordOptions): { id: string; revision: string };
+  /** The stored record (a copy), as Get Record returns it. */
+  getRecord(appId: number, recordId: number | string): KintoneRecord;
+  /** A user edits and saves the record: revision +1, modifier and update time set. */
+  editRecord(
+    appId: number,
+    recordId: number | string,
+    values: Record<string, unknown>,
+    options?: UserActionOptions,
+  ): { revision: string };
+  /**
+   * A user runs a process-management action: it must start from the current status; the status
+   * changes and the revision goes up by 2, as kintone's does.
+   */
+  runAction(appId: number, recordId: number | string, actionName: string, options?: UserActionOptions): { revision: string };
+  /** Low level: stores the status as is (must be one of the app's); revision and times untouched. */
+  setStatus(appId: number, recordId: number | string, status: string): void;
+  /** The record's comments, oldest first. */
+  comments(appId: number, recordId: number | string): RecordComment[];
+
+  /** The next `count` (default 1) matching requests fail with `status` and a kintone-shaped body. */
+  failNext(match: RequestMatch, failure: FailureSpec): void;
+  /** The next `count` (default 1) matching requests are answered `ms` late. */
+  delayNext(match: RequestMatch, delay: DelaySpec): void;
+  /**
+   * Someone else saves the record right before the next update-record / update-status request for
+   * it: the revision moves on, so that request fails with 409 GAIA_CO02 if it names a revision.
+   */
+  staleNextUpdate(appId: number, recordId: number | string, values?: Record<string, unknown>): void;
+}
+
+export function createKintoneEmulator(options: KintoneEmulatorOptions = {}): KintoneEmulator {
+  const now = options.now ?? Date.now;
+  const store = new KintoneStore(now);
+  const faults = new FaultInjector();
+  const requests: RecordedRequest[] = [];
+  const app = createKintoneApp({ store, faults, requests, now });
+
+  return {
+    app,
+    requests,
+    addApp: (definition) => store.addApp(definition),
+    addRecord: (appId, values = {}, opts = {}) => {
+      const user = opts.user ?? ADMINISTRATOR;
+      const input = wrapValues(values);
+      if (opts.createdAt !== undefined) {
+        const at = new Date(opts.createdAt).toISOString();
+        const { createdTime, updatedTime } = store.systemFieldCodes(appId);
+        input[createdTime] = { value: at };
+        input[updatedTime] = { value: at };
+      }
+      return store.addRecord(appId, input, user);
+    },
+    getRecord: (appId, recordId) => store.getRecord(appId, recordId),
+    editRecord: (appId, recordId, values, opts = {}) =>
+      store.updateRecord(appId, recordId, wrapValues(values), undefined, opts.user ?? ADMINISTRATOR),
+    runAction: (appId, recordId, actionName, opts = {}) =>
+      store.runAction(appId, recordId, actionName, opts.user ?? ADMINISTRATOR),
+    setStatus: (appId, recordId, status) => store.setStatus(appId, recordId, status),
+    comments: (appId, recordId) => store.comments(appId, recordId),
+    failNext: (match, failure) => faults.failNext(match, failure),
+    delayNext: (match, delay) => faults.delayNext(match, delay),
+    staleNextUpdate: (appId, recordId, values) => faults.staleNextUpdate(appId, recordId, values),
+  };
+}

@@ -1,0 +1,499 @@
+import type { FieldProperties, KintoneRecord } from "../../common/kintone/record.js";
+import {
+  type ValidationErrors,
+  appNotFound,
+  fieldNotFound,
+  invalidInput,
+  invalidJson,
+  processManagementDisabled,
+  recordNotFound,
+  revisionConflict,
+  statusActionRejected,
+} from "./errors.js";
+import {
+  type KintoneUser,
+  type NormalizeContext,
+  USER_FIELD_TYPES,
+  emptyValue,
+  formatTimestamp,
+  holdsValue,
+  normalizeDateTime,
+  normalizeValue,
+} from "./field-values.js";
+
+/**
+ * The emulated kintone's state and rules: apps, records, revisions, process management and
+ * comments. No HTTP here: kintone-app.ts maps requests onto these methods, and the test controls
+ * of kintone-emulator.ts call them directly. Rule violations throw KintoneApiError.
+ */
+
+export interface ApiTokenPermissions {
+  view: boolean;
+  add: boolean;
+  edit: boolean;
+}
+
+export interface ApiTokenDefinition {
+  token: string;
+  /** Omitted: view, add and edit. Given: only the permissions set to true. */
+  permissions?: Partial<ApiTokenPermissions>;
+}
+
+export interface ProcessDefinition {
+  enable: boolean;
+  /** Status names in display order; the first is the status of a new record. */
+  states: string[];
+  actions: Array<{ name: string; from: string; to: string }>;
+}
+
+/**
+ * Codes of the fields kintone adds to every app. They depend on the language the app was created
+ * in; the defaults are a Japanese kintone's (ステータス, not "Status": the status, assignee and
+ * category fields are addressed by name and take the display language).
+ */
+export interface SystemFieldCodes {
+  recordNumber: string;
+  creator: string;
+  modifier: string;
+  createdTime: string;
+  updatedTime: string;
+  status: string;
+  assignee: string;
+  category: string;
+}
+
+export const DEFAULT_SYSTEM_FIELD_CODES: Readonly<SystemFieldCodes> = {
+  recordNumber: "レコード番号",
+  creator: "作成者",
+  modifier: "更新者",
+  createdTime: "作成日時",
+  updatedTime: "更新日時",
+  status: "ステータス",
+  assignee: "作業者",
+  category: "カテゴリー",
+};
+
+export interface KintoneAppDefinition {
+  id: number;
+  name?: string;
+  /** User fields only (SUBTABLE with `fields`); kintone's system fields are added. */
+  fields: FieldProperties;
+  process?: ProcessDefinition;
+  apiTokens: ApiTokenDefinition[];
+  systemFieldCodes?: Partial<SystemFieldCodes>;
+}
+
+export interface CommentMention {
+  code: string;
+  type: "USER" | "GROUP" | "ORGANIZATION";
+}
+
+export interface RecordComment {
+  id: string;
+  text: string;
+  creator: KintoneUser;
+  createdAt: string;
+  mentions: CommentMention[];
+}
+
+/** Who an API token acts as: kintone shows its changes and comments as this user. */
+export const ADMINISTRATOR: Readonly<KintoneUser> = { code: "Administrator", name: "Administrator" };
+
+/** kintone's limits for comments (cybozu.dev "Add Comment"). */
+const MAX_COMMENT_LENGTH = 65_535;
+const MAX_MENTIONS = 10;
+
+/** One run of a process action: revision +2 ("running the action, and updating the status"). */
+const ACTION_REVISION_STEP = 2;
+
+interface AppState {
+  id: number;
+  name: string;
+  fields: FieldProperties;
+  process: ProcessDefinition | undefined;
+  codes: SystemFieldCodes;
+  tokens: Map<string, ApiTokenPermissions>;
+  /** Settings revision, returned by the form-fields and status-settings APIs. */
+  revision: number;
+  records: Map<string, KintoneRecord>;
+  nextRecordId: number;
+  comments: Map<string, RecordComment[]>;
+}
+
+type SystemRole = keyof SystemFieldCodes;
+
+export class KintoneStore {
+  readonly #apps = new Map<number, AppState>();
+  readonly #tokenOwners = new Map<string, number>();
+  #nextRowId = 1;
+
+  constructor(private readonly now: () => number) {}
+
+  addApp(def: KintoneAppDefinition): void {
+    if (!Number.isInteger(def.id) || def.id <= 0) throw new Error(`App id must be a positive integer: ${def.id}`);
+    if (this.#apps.has(def.id)) throw new Error(`App ${def.id} already exists`);
+    const codes = { ...DEFAULT_SYSTEM_FIELD_CODES, ...def.systemFieldCodes };
+    checkFields(def.fields, Object.values(codes));
+    const process = def.process ? checkProcess(def.process) : undefined;
+
+    const tokens = new Map<string, ApiTokenPermissions>();
+    for (const { token, permissions } of def.apiTokens) {
+      if (!token || /[\s,]/.test(token)) throw new Error(`Invalid API token ${JSON.stringify(token)}`);
+      if (this.#tokenOwners.has(token) || tokens.has(token)) throw new Error(`API token ${token} is already used`);
+      tokens.set(token, {
+        view: permissions ? permissions.view === true : true,
+        add: permissions ? permissions.add === true : true,
+        edit: permissions ? permissions.edit === true : true,
+      });
+    }
+    for (const token of tokens.keys()) this.#tokenOwners.set(token, def.id);
+
+    this.#apps.set(def.id, {
+      id: def.id,
+      name: def.name ?? `App ${def.id}`,
+      fields: structuredClone(def.fields),
+      process,
+      codes,
+      tokens,
+      revision: 1,
+      records: new Map(),
+      nextRecordId: 1,
+      comments: new Map(),
+    });
+  }
+
+  systemFieldCodes(appId: number): SystemFieldCodes {
+    return { ...this.#app(appId).codes };
+  }
+
+  hasApp(appId: number): boolean {
+    return this.#apps.has(appId);
+  }
+
+  /** The app that issued `token` and what the token may do, or undefined for an unknown token. */
+  findToken(token: string): { appId: number; permissions: ApiTokenPermissions } | undefined {
+    const appId = this.#tokenOwners.get(token);
+    const permissions = appId === undefined ? undefined : this.#apps.get(appId)?.tokens.get(token);
+    return appId === undefined || !permissions ? undefined : { appId, permissions: { ...permissions } };
+  }
+
+  // --- Records ----------------------------------------------------------------------------------
+
+  /** Add Record: `input` is the request's `{code: {value}}`. Creator fields may be given, as in kintone. */
+  addRecord(appId: number, input: unknown, by: KintoneUser): { id: string; revision: string } {
+    const app = this.#app(appId);
+    const id = String(app.nextRecordId);
+    const time = formatTimestamp(this.now());
+    const record: KintoneRecord = {};
+    for (const [code, prop] of Object.entries(app.fields)) {
+      if (holdsValue(prop.type)) record[code] = { type: prop.type, value: emptyValue(prop.type) };
+    }
+    const c = app.codes;
+    record.$id = { type: "__ID__", value: id };
+    record.$revision = { type: "__REVISION__", value: "1" };
+    record[c.recordNumber] = { type: "RECORD_NUMBER", value: id };
+    record[c.creator] = { type: "CREATOR", value: { ...by } };
+    record[c.modifier] = { type: "MODIFIER", value: { ...by } };
+    record[c.createdTime] = { type: "CREATED_TIME", value: time };
+    record[c.updatedTime] = { type: "UPDATED_TIME", value: time };
+    if (app.process?.enable) {
+      record[c.status] = { type: "STATUS", value: app.process.states[0] };
+      record[c.assignee] = { type: "STATUS_ASSIGNEE", value: [] };
+    }
+    applyInput(app, record, input, "add", () => this.#newRowId());
+
+    app.records.set(id, record);
+    app.nextRecordId += 1;
+    return { id, revision: "1" };
+  }
+
+  getRecord(appId: number, recordId: number | string): KintoneRecord {
+    return structuredClone(this.#record(this.#app(appId), recordId));
+  }
+
+  /** Update Record. `expectedRevision` undefined (or -1 at the API) skips the check. */
+  updateRecord(
+    appId: number,
+    recordId: number | string,
+    input: unknown,
+    expectedRevision: number | undefined,
+    by: KintoneUser,
+  ): { revision: string } {
+    const app = this.#app(appId);
+    const current = this.#record(app, recordId);
+    checkRevision(current, expectedRevision);
+    const next = structuredClone(current);
+    applyInput(app, next, input, "update", () => this.#newRowId());
+    const revision = this.#touch(app, next, 1, by);
+    app.records.set(String(recordId), next);
+    return { revision };
+  }
+
+  // --- Process management -----------------------------------------------------------------------
+
+  /** Update Status: runs `actionName` from the record's current status. */
+  runAction(
+    appId: number,
+    recordId: number | string,
+    actionName: string,
+    by: KintoneUser,
+    expectedRevision?: number,
+  ): { revision: string } {
+    const app = this.#app(appId);
+    const process = app.process;
+    if (!process?.enable) throw processManagementDisabled();
+    const record = this.#record(app, recordId);
+    checkRevision(record, expectedRevision);
+    const status = record[app.codes.status]?.value;
+    const action = process.actions.find((a) => a.name === actionName && a.from === status);
+    if (!action) throw statusActionRejected();
+    const next = structuredClone(record);
+    next[app.codes.status] = { type: "STATUS", value: action.to };
+    const revision = this.#touch(app, next, ACTION_REVISION_STEP, by);
+    app.records.set(String(recordId), next);
+    return { revision };
+  }
+
+  /** Sets the status as stored, nothing else: no action check, revision and times unchanged. */
+  setStatus(appId: number, recordId: number | string, status: string): void {
+    const app = this.#app(appId);
+    if (!app.process?.enable) throw processManagementDisabled();
+    if (!app.process.states.includes(status)) throw new Error(`App ${appId} has no status ${JSON.stringify(status)}`);
+    this.#record(app, recordId)[app.codes.status] = { type: "STATUS", value: status };
+  }
+
+  // --- Comments ---------------------------------------------------------------------------------
+
+  addComment(appId: number, recordId: number | string, comment: unknown, by: KintoneUser): { id: string } {
+    const app = this.#app(appId);
+    this.#record(app, recordId);
+    const { text, mentions } = checkComment(comment);
+    const list = app.comments.get(String(recordId)) ?? [];
+    const id = String(list.length + 1);
+    list.push({ id, text, creator: { ...by }, createdAt: formatTimestamp(this.now()), mentions });
+    app.comments.set(String(recordId), list);
+    return { id };
+  }
+
+  /** Comments of a record, oldest first. */
+  comments(appId: number, recordId: number | string): RecordComment[] {
+    const app = this.#app(appId);
+    this.#record(app, recordId);
+    return structuredClone(app.comments.get(String(recordId)) ?? []);
+  }
+
+  // --- App settings -----------------------------------------------------------------------------
+
+  /** Get Form Fields: the user fields and the system fields, as kintone lists them. */
+  formFields(appId: number): { properties: Record<string, unknown>; revision: string } {
+    const app = this.#app(appId);
+    const c = app.codes;
+    const enabled = app.process?.enable === true;
+    const system = (type: string, code: string, extra: Record<string, unknown>) => ({
+      [code]: { type, code, label: code, ...extra },
+    });
+    return {
+      properties: {
+        ...structuredClone(app.fields),
+        ...system("RECORD_NUMBER", c.recordNumber, { noLabel: false }),
+        ...system("CREATOR", c.creator, { noLabel: false }),
+        ...system("MODIFIER", c.modifier, { noLabel: false }),
+        ...system("CREATED_TIME", c.createdTime, { noLabel: false }),
+        ...system("UPDATED_TIME", c.updatedTime, { noLabel: false }),
+        ...system("STATUS", c.status, { enabled }),
+        ...system("STATUS_ASSIGNEE", c.assignee, { enabled }),
+        ...system("CATEGORY", c.category, { enabled: false }),
+      },
+      revision: String(app.revision),
+    };
+  }
+
+  /** Get Process Management Settings. `states` / `actions` are null for an app that never had it on. */
+  processSettings(appId: number): Record<string, unknown> {
+    const app = this.#app(appId);
+    const process = app.process;
+    return {
+      enable: process?.enable === true,
+      states: process
+        ? Object.fromEntries(
+            process.states.map((name, index) => [
+              name,
+              { name, index: String(index), assignee: { type: "ONE", entities: [] } },
+            ]),
+          )
+        : null,
+      actions: process
+        ? process.actions.map((a) => ({ name: a.name, from: a.from, to: a.to, filterCond: "", type: "PRIMARY" }))
+        : null,
+      revision: String(app.revision),
+    };
+  }
+
+  // --- Internals --------------------------------------------------------------------------------
+
+  #app(appId: number): AppState {
+    const app = this.#apps.get(appId);
+    if (!app) throw appNotFound(appId);
+    return app;
+  }
+
+  #record(app: AppState, recordId: number | string): KintoneRecord {
+    const record = app.records.get(String(recordId));
+    if (!record) throw recordNotFound(recordId);
+    return record;
+  }
+
+  /** Bumps the revision and stamps modifier and update time; returns the new revision. */
+  #touch(app: AppState, record: KintoneRecord, step: number, by: KintoneUser): string {
+    const revision = String(Number(record.$revision?.value) + step);
+    record.$revision = { type: "__REVISION__", value: revision };
+    record[app.codes.modifier] = { type: "MODIFIER", value: { ...by } };
+    record[app.codes.updatedTime] = { type: "UPDATED_TIME", value: formatTimestamp(this.now()) };
+    return revision;
+  }
+
+  #newRowId(): string {
+    return String(this.#nextRowId++);
+  }
+}
+
+function checkRevision(record: KintoneRecord, expected: number | undefined): void {
+  if (expected !== undefined && expected !== -1 && String(expected) !== record.$revision?.value) {
+    throw revisionConflict();
+  }
+}
+
+/** Which system field a code names, if any. */
+function systemRole(codes: SystemFieldCodes, code: string): SystemRole | undefined {
+  return (Object.keys(codes) as SystemRole[]).find((role) => codes[role] === code);
+}
+
+/** On add, kintone lets the creator / modifier and the two times be set (for migrations). */
+const SETTABLE_ON_ADD: ReadonlySet<SystemRole> = new Set(["creator", "modifier", "createdTime", "updatedTime"]);
+
+/**
+ * Writes the request's `{code: {value}}` into `record`. Unknown codes throw GAIA_FC01, values of
+ * the wrong JSON shape CB_IJ01; everything else wrong is collected and thrown as one CB_VA01.
+ */
+function applyInput(
+  app: AppState,
+  record: KintoneRecord,
+  input: unknown,
+  mode: "add" | "update",
+  newRowId: () => string,
+): void {
+  if (input === undefined || input === null) return;
+  if (typeof input !== "object" || Array.isArray(input)) throw invalidJson();
+  const errors: ValidationErrors = {};
+  const readOnly = (code: string) => {
+    (errors[`record.${code}.value`] ??= { messages: [] }).messages.push("This field cannot be updated.");
+  };
+
+  for (const [code, entry] of Object.entries(input as Record<string, unknown>)) {
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw invalidJson();
+    const raw = (entry as { value?: unknown }).value;
+
+    if (code === "$id" || code === "$revision") {
+      readOnly(code);
+      continue;
+    }
+    const role = systemRole(app.codes, code);
+    if (role) {
+      if (mode === "add" && SETTABLE_ON_ADD.has(role)) setSystemValue(app, record, role, raw, errors);
+      else readOnly(code);
+      continue;
+    }
+
+    const prop = app.fields[code];
+    if (!prop || !holdsValue(prop.type)) throw fieldNotFound(code);
+    const existing = record[code]?.value;
+    const ctx: NormalizeContext = {
+      errors,
+      newRowId,
+      existingRowIds: new Set(Array.isArray(existing) ? existing.map((row: { id?: unknown }) => String(row.id)) : []),
+    };
+    record[code] = { type: prop.type, value: normalizeValue(prop, raw, { parent: "record", code }, ctx) };
+  }
+
+  if (Object.keys(errors).length > 0) throw invalidInput(errors);
+}
+
+function setSystemValue(
+  app: AppState,
+  record: KintoneRecord,
+  role: SystemRole,
+  raw: unknown,
+  errors: ValidationErrors,
+): void {
+  const code = app.codes[role];
+  const field = record[code];
+  if (!field || raw === undefined || raw === null) return;
+  if (role === "creator" || role === "modifier") {
+    const user = raw as { code?: unknown };
+    if (typeof user !== "object" || typeof user.code !== "string") throw invalidJson();
+    field.value = { code: user.code, name: user.code };
+    return;
+  }
+  const time = typeof raw === "string" ? normalizeDateTime(raw.trim()) : undefined;
+  if (time === undefined) {
+    (errors[`record[${code}].value`] ??= { messages: [] }).messages.push("Enter a valid date and time.");
+    return;
+  }
+  field.value = time;
+}
+
+function checkComment(comment: unknown): { text: string; mentions: CommentMention[] } {
+  if (typeof comment !== "object" || comment === null || Array.isArray(comment)) {
+    throw invalidInput({ comment: { messages: ["Required field."] } });
+  }
+  const { text, mentions } = comment as { text?: unknown; mentions?: unknown };
+  const errors: ValidationErrors = {};
+  if (typeof text !== "string" || text === "") errors["comment.text"] = { messages: ["Required field."] };
+  else if (text.length > MAX_COMMENT_LENGTH) {
+    errors["comment.text"] = { messages: [`Enter less than ${MAX_COMMENT_LENGTH + 1} characters.`] };
+  }
+  const list = mentions ?? [];
+  if (!Array.isArray(list)) throw invalidJson();
+  if (list.length > MAX_MENTIONS) {
+    errors["comment.mentions"] = { messages: [`The number of mentions must be ${MAX_MENTIONS} or less.`] };
+  }
+  const checked = list.map((m: unknown, i): CommentMention => {
+    const { code, type } = (m ?? {}) as { code?: unknown; type?: unknown };
+    if (typeof code !== "string" || code === "") {
+      errors[`comment.mentions[${i}].code`] = { messages: ["Required field."] };
+    }
+    if (type !== "USER" && type !== "GROUP" && type !== "ORGANIZATION") {
+      errors[`comment.mentions[${i}].type`] = { messages: ["must be one of the enum value"] };
+    }
+    return { code: String(code), type: type as CommentMention["type"] };
+  });
+  if (Object.keys(errors).length > 0) throw invalidInput(errors);
+  return { text: text as string, mentions: checked };
+}
+
+function checkFields(fields: FieldProperties, systemCodes: string[], inTable = false): void {
+  for (const [code, prop] of Object.entries(fields)) {
+    const where = inTable ? "table field" : "field";
+    if (prop.code !== code) throw new Error(`The ${where} keyed ${code} has code ${prop.code}`);
+    if (!USER_FIELD_TYPES.has(prop.type)) throw new Error(`Field ${code}: type ${prop.type} is not a user field type`);
+    if (systemCodes.includes(code) || code.startsWith("$")) throw new Error(`Field code ${code} is reserved`);
+    if (prop.type === "SUBTABLE") {
+      if (inTable) throw new Error(`Table ${code} is inside a table`);
+      checkFields(prop.fields ?? {}, systemCodes, true);
+    } else if (prop.fields) {
+      throw new Error(`Field ${code}: only a SUBTABLE has fields`);
+    }
+  }
+}
+
+function checkProcess(process: ProcessDefinition): ProcessDefinition {
+  const { states, actions } = process;
+  if (states.length === 0) throw new Error("Process management needs at least one status");
+  if (new Set(states).size !== states.length) throw new Error("Status names must be unique");
+  for (const a of actions) {
+    if (!states.includes(a.from) || !states.includes(a.to)) {
+      throw new Error(`Action ${a.name}: ${a.from} -> ${a.to} names an unknown status`);
+    }
+  }
+  return structuredClone(process);
+}
