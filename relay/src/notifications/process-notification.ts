@@ -82,10 +82,11 @@ export function createNotificationHandler(deps: ProcessNotificationDeps) {
       return { retryInMs: Math.max(10, Math.min(confirmDelayMs(job.attempts), deadline - clock.now())), note: waited };
     }
 
-    const matched = triggered.filter((rule) => evaluateWhen(rule.when, record));
+    const fields = await deps.formFields.get(notification.appId);
+    const timeZone = parsed.ruleSet.timeZone ?? deps.timeZone;
+    const matched = triggered.filter((rule) => evaluateWhen(rule.when, record, fields, { timeZone }));
     if (matched.length === 0) return end("no_match", "the rules' conditions are false on the record as kintone stores it");
 
-    const fields = await deps.formFields.get(notification.appId);
     const deliveries: DeliveryPlan[] = [];
     const skipped: SkippedRecipient[] = [];
     for (const rule of matched) {
@@ -100,7 +101,7 @@ export function createNotificationHandler(deps: ProcessNotificationDeps) {
         }
       }
       for (const batch of planBatches(reachable)) {
-        deliveries.push(planDelivery(deps, notification, rule, record, fields, change, batch));
+        deliveries.push(planDelivery(deps, notification, rule, record, fields, change, batch, timeZone));
       }
     }
     await store.dispatchNotification(job.id, notification.id, deliveries, skipped, clock.now());
@@ -121,6 +122,7 @@ function planDelivery(
   fields: FieldProperties,
   change: StatusChange,
   batch: { method: "push" | "multicast"; to: string[] },
+  timeZone: string,
 ): DeliveryPlan {
   const id = newId("d");
   const message = buildFlexMessage({
@@ -130,7 +132,7 @@ function planDelivery(
     change,
     recordUrl: `${deps.kintoneBaseUrl}/k/${notification.appId}/show#record=${notification.recordId}`,
     postbackData: (button) => deps.tokens.sign({ deliveryId: id, buttonId: button.id }),
-    timeZone: deps.timeZone,
+    timeZone,
   });
   const to = batch.method === "push" ? batch.to[0] : batch.to;
   return {

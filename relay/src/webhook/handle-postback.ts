@@ -108,7 +108,7 @@ async function writeAcknowledgement(
       commentRecord = record;
       const changes: RecordChanges = {};
       for (const [code, template] of Object.entries(writeBack.set ?? {})) {
-        const text = renderTemplate(template, record, { timeZone: deps.timeZone, extra });
+        const text = renderTemplate(template, record, { timeZone: deps.timeZone, extra, emptyText: "" });
         changes[code] = { value: valueForField(record, code, text) };
       }
       if (writeBack.timestampField) changes[writeBack.timestampField] = { value: kintoneDateTime(tap.tappedAt) };
