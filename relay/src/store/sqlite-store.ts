@@ -1,5 +1,7 @@
 import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
 import { join } from "node:path";
 import { newId } from "../ids.js";
 import type {
@@ -36,7 +38,28 @@ export function openSqliteStore(dataDir: string, options: { synchronous?: "FULL"
   db.pragma("busy_timeout = 5000");
   db.pragma("foreign_keys = ON");
   migrate(db);
-  return new SqliteStore(db);
+  const checkpointer = dataDir === ":memory:" ? undefined : startCheckpointer(join(dataDir, "relay.sqlite"));
+  if (checkpointer) db.pragma("wal_autocheckpoint = 0");
+  return new SqliteStore(db, checkpointer);
+}
+
+/**
+ * WAL checkpoints copy the log into the database file and fsync it: tens of milliseconds that,
+ * done by the committing connection, would stall the event loop (and every webhook answer).
+ * A second connection in a worker thread does them instead, every `intervalMs`.
+ */
+function startCheckpointer(file: string, intervalMs = 1000): Worker {
+  const worker = new Worker(
+    `const { workerData, parentPort } = require("node:worker_threads");
+     const Database = require(workerData.driver);
+     const db = new Database(workerData.file);
+     db.pragma("busy_timeout = 5000");
+     const timer = setInterval(() => { try { db.pragma("wal_checkpoint(PASSIVE)"); } catch {} }, workerData.intervalMs);
+     parentPort.on("message", () => { clearInterval(timer); try { db.pragma("wal_checkpoint(TRUNCATE)"); } catch {} db.close(); process.exit(0); });`,
+    { eval: true, workerData: { file, intervalMs, driver: createRequire(import.meta.url).resolve("better-sqlite3") } },
+  );
+  worker.unref();
+  return worker;
 }
 
 function migrate(db: Database.Database): void {
@@ -116,12 +139,26 @@ const toDelivery = (row: DeliveryDbRow): DeliveryRow => ({
 });
 
 export class SqliteStore implements RelayStore {
-  constructor(readonly db: Database.Database) {}
+  constructor(
+    readonly db: Database.Database,
+    private readonly checkpointer?: Worker,
+  ) {}
+
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** Prepared once per SQL text: preparing is the expensive part of a small query. */
+  protected sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
 
   protected insertJob(kind: JobKind, refId: string, runAt: number, orderKey: string | null = null): string {
     const id = newId("j");
-    this.db
-      .prepare(
+    this.sql(
         `INSERT INTO jobs (id, kind, ref_id, state, attempts, run_at, order_key, created_at)
          VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)`,
       )
@@ -130,18 +167,16 @@ export class SqliteStore implements RelayStore {
   }
 
   protected completeJob(jobId: string): void {
-    this.db.prepare(`UPDATE jobs SET state = 'done', lease_until = NULL WHERE id = ?`).run(jobId);
+    this.sql(`UPDATE jobs SET state = 'done', lease_until = NULL WHERE id = ?`).run(jobId);
   }
 
   async enqueueNotification(input: NotificationInput, dedupKey: string, now: number): Promise<EnqueueResult> {
     return this.db.transaction((): EnqueueResult => {
-      const existing = this.db
-        .prepare(`SELECT id FROM notifications WHERE dedup_key = ? AND state = 'pending'`)
+      const existing = this.sql(`SELECT id FROM notifications WHERE dedup_key = ? AND state = 'pending'`)
         .get(dedupKey) as { id: string } | undefined;
       if (existing) return { id: existing.id, duplicate: true };
       const id = newId("n");
-      this.db
-        .prepare(
+      this.sql(
           `INSERT INTO notifications (id, dedup_key, app_id, record_id, action, status, next_status, rules, state, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
         )
@@ -152,7 +187,7 @@ export class SqliteStore implements RelayStore {
   }
 
   async getNotification(id: string): Promise<NotificationRow | undefined> {
-    const row = this.db.prepare(`SELECT * FROM notifications WHERE id = ?`).get(id) as NotificationDbRow | undefined;
+    const row = this.sql(`SELECT * FROM notifications WHERE id = ?`).get(id) as NotificationDbRow | undefined;
     return row && toNotification(row);
   }
 
@@ -164,8 +199,7 @@ export class SqliteStore implements RelayStore {
     now: number,
   ): Promise<void> {
     this.db.transaction(() => {
-      this.db
-        .prepare(`UPDATE notifications SET state = ?, detail = ?, updated_at = ? WHERE id = ? AND state = 'pending'`)
+      this.sql(`UPDATE notifications SET state = ?, detail = ?, updated_at = ? WHERE id = ? AND state = 'pending'`)
         .run(state, detail, now, id);
       this.completeJob(jobId);
     })();
@@ -179,20 +213,19 @@ export class SqliteStore implements RelayStore {
     now: number,
   ): Promise<void> {
     this.db.transaction(() => {
-      const changed = this.db
-        .prepare(`UPDATE notifications SET state = 'dispatched', detail = ?, updated_at = ? WHERE id = ? AND state = 'pending'`)
+      const changed = this.sql(`UPDATE notifications SET state = 'dispatched', detail = ?, updated_at = ? WHERE id = ? AND state = 'pending'`)
         .run(`${deliveries.length} deliveries, ${skipped.length} recipients skipped`, now, id).changes;
       this.completeJob(jobId);
       if (changed === 0) return;
-      const notification = this.db.prepare(`SELECT app_id, record_id FROM notifications WHERE id = ?`).get(id) as {
+      const notification = this.sql(`SELECT app_id, record_id FROM notifications WHERE id = ?`).get(id) as {
         app_id: string;
         record_id: string;
       };
-      const insertDelivery = this.db.prepare(
+      const insertDelivery = this.sql(
         `INSERT INTO deliveries (id, notification_id, app_id, record_id, rule_id, rule_name, method, recipients, body, retry_key, buttons, state, attempts, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
       );
-      const insertRecipient = this.db.prepare(
+      const insertRecipient = this.sql(
         `INSERT OR IGNORE INTO recipients (notification_id, rule_id, recipient_id, delivery_id, state, detail)
          VALUES (?, ?, ?, ?, ?, ?)`,
       );
@@ -220,25 +253,22 @@ export class SqliteStore implements RelayStore {
   }
 
   async getDelivery(id: string): Promise<DeliveryRow | undefined> {
-    const row = this.db.prepare(`SELECT * FROM deliveries WHERE id = ?`).get(id) as DeliveryDbRow | undefined;
+    const row = this.sql(`SELECT * FROM deliveries WHERE id = ?`).get(id) as DeliveryDbRow | undefined;
     return row && toDelivery(row);
   }
 
   async finishDelivery(jobId: string, id: string, state: "sent" | "failed", detail: string | null, now: number): Promise<void> {
     this.db.transaction(() => {
-      this.db
-        .prepare(`UPDATE deliveries SET state = ?, detail = ?, updated_at = ? WHERE id = ? AND state = 'pending'`)
+      this.sql(`UPDATE deliveries SET state = ?, detail = ?, updated_at = ? WHERE id = ? AND state = 'pending'`)
         .run(state, detail, now, id);
-      this.db
-        .prepare(`UPDATE recipients SET state = ?, detail = ? WHERE delivery_id = ? AND state = 'pending'`)
+      this.sql(`UPDATE recipients SET state = ?, detail = ? WHERE delivery_id = ? AND state = 'pending'`)
         .run(state, detail, id);
       this.completeJob(jobId);
     })();
   }
 
   async listRecipientOutcomes(notificationId: string): Promise<RecipientOutcome[]> {
-    const rows = this.db
-      .prepare(
+    const rows = this.sql(
         `SELECT rule_id, recipient_id, delivery_id, state, detail FROM recipients WHERE notification_id = ? ORDER BY rowid`,
       )
       .all(notificationId) as Array<{
@@ -258,8 +288,7 @@ export class SqliteStore implements RelayStore {
   }
 
   async listRecordDeliveries(appId: string, recordId: string): Promise<DeliveryRow[]> {
-    const rows = this.db
-      .prepare(`SELECT * FROM deliveries WHERE app_id = ? AND record_id = ? ORDER BY created_at DESC, id DESC LIMIT 50`)
+    const rows = this.sql(`SELECT * FROM deliveries WHERE app_id = ? AND record_id = ? ORDER BY created_at DESC, id DESC LIMIT 50`)
       .all(appId, recordId) as DeliveryDbRow[];
     return rows.map(toDelivery);
   }
@@ -268,8 +297,7 @@ export class SqliteStore implements RelayStore {
     return this.db.transaction((): Job | undefined => {
       // A job with an order key waits while an earlier job with the same key is unfinished,
       // so events of one LINE user run one at a time, in timestamp order.
-      const row = this.db
-        .prepare(
+      const row = this.sql(
           `SELECT id, kind, ref_id, attempts, created_at FROM jobs j
            WHERE state = 'pending' AND run_at <= ?
              AND (order_key IS NULL OR NOT EXISTS (
@@ -279,37 +307,36 @@ export class SqliteStore implements RelayStore {
         )
         .get(now) as { id: string; kind: JobKind; ref_id: string; attempts: number; created_at: number } | undefined;
       if (!row) return undefined;
-      this.db.prepare(`UPDATE jobs SET state = 'running', lease_until = ? WHERE id = ?`).run(now + leaseMs, row.id);
+      this.sql(`UPDATE jobs SET state = 'running', lease_until = ? WHERE id = ?`).run(now + leaseMs, row.id);
       return { id: row.id, kind: row.kind, refId: row.ref_id, attempts: row.attempts, createdAt: row.created_at };
     })();
   }
 
   async retryJob(id: string, runAt: number, note: string): Promise<void> {
-    this.db
-      .prepare(
+    this.sql(
         `UPDATE jobs SET state = 'pending', attempts = attempts + 1, run_at = ?, lease_until = NULL, note = ? WHERE id = ?`,
       )
       .run(runAt, note, id);
   }
 
   async nextDueIn(now: number): Promise<number | undefined> {
-    const row = this.db.prepare(`SELECT MIN(run_at) AS at FROM jobs WHERE state = 'pending'`).get() as {
+    const row = this.sql(`SELECT MIN(run_at) AS at FROM jobs WHERE state = 'pending'`).get() as {
       at: number | null;
     };
     return row.at === null ? undefined : Math.max(0, row.at - now);
   }
 
   async releaseAllLeases(): Promise<number> {
-    return this.db.prepare(`UPDATE jobs SET state = 'pending', lease_until = NULL WHERE state = 'running'`).run().changes;
+    return this.sql(`UPDATE jobs SET state = 'pending', lease_until = NULL WHERE state = 'running'`).run().changes;
   }
 
   async storeWebhookEvents(events: InboundEvent[], now: number): Promise<{ stored: number; duplicates: number }> {
     return this.db.transaction(() => {
-      const insert = this.db.prepare(
+      const insert = this.sql(
         `INSERT OR IGNORE INTO webhook_events (event_id, type, source_key, timestamp, received_at, redelivery, body)
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
       );
-      const insertJob = this.db.prepare(
+      const insertJob = this.sql(
         `INSERT INTO jobs (id, kind, ref_id, state, attempts, run_at, order_key, order_seq, created_at)
          VALUES (?, 'webhook-event', ?, 'pending', 0, ?, ?, ?, ?)`,
       );
@@ -325,7 +352,7 @@ export class SqliteStore implements RelayStore {
   }
 
   async getWebhookEvent(eventId: string): Promise<WebhookEventRow | undefined> {
-    const row = this.db.prepare(`SELECT * FROM webhook_events WHERE event_id = ?`).get(eventId) as
+    const row = this.sql(`SELECT * FROM webhook_events WHERE event_id = ?`).get(eventId) as
       | {
           event_id: string;
           type: string;
@@ -357,20 +384,19 @@ export class SqliteStore implements RelayStore {
 
   async finishWebhookEvent(jobId: string, eventId: string, outcome: string): Promise<void> {
     this.db.transaction(() => {
-      this.db.prepare(`UPDATE webhook_events SET state = 'done', outcome = ? WHERE event_id = ?`).run(outcome, eventId);
+      this.sql(`UPDATE webhook_events SET state = 'done', outcome = ? WHERE event_id = ?`).run(outcome, eventId);
       this.completeJob(jobId);
     })();
   }
 
   async markReplied(eventId: string): Promise<void> {
-    this.db.prepare(`UPDATE webhook_events SET replied = 1 WHERE event_id = ?`).run(eventId);
+    this.sql(`UPDATE webhook_events SET replied = 1 WHERE event_id = ?`).run(eventId);
   }
 
   async claimAcknowledgement(key: AcknowledgementKey, eventId: string, tappedAt: number) {
     return this.db.transaction(() => {
       const first =
-        this.db
-          .prepare(
+        this.sql(
             `INSERT OR IGNORE INTO acknowledgements (delivery_id, user_id, button_id, event_id, tapped_at, state)
              VALUES (?, ?, ?, ?, ?, 'writing')`,
           )
@@ -381,14 +407,12 @@ export class SqliteStore implements RelayStore {
   }
 
   async markAcknowledgementCommenting(key: AcknowledgementKey): Promise<void> {
-    this.db
-      .prepare(`UPDATE acknowledgements SET state = 'commenting' WHERE delivery_id = ? AND user_id = ? AND button_id = ? AND state = 'writing'`)
+    this.sql(`UPDATE acknowledgements SET state = 'commenting' WHERE delivery_id = ? AND user_id = ? AND button_id = ? AND state = 'writing'`)
       .run(key.deliveryId, key.userId, key.buttonId);
   }
 
   async completeAcknowledgement(key: AcknowledgementKey, displayName: string, now: number): Promise<void> {
-    this.db
-      .prepare(
+    this.sql(
         `UPDATE acknowledgements SET state = 'written', display_name = ?, written_at = ?
          WHERE delivery_id = ? AND user_id = ? AND button_id = ?`,
       )
@@ -401,7 +425,7 @@ export class SqliteStore implements RelayStore {
   }
 
   private readAcknowledgements(where: string, params: unknown[]): AcknowledgementRow[] {
-    const rows = this.db.prepare(`SELECT * FROM acknowledgements WHERE ${where} ORDER BY tapped_at`).all(...params) as Array<{
+    const rows = this.sql(`SELECT * FROM acknowledgements WHERE ${where} ORDER BY tapped_at`).all(...params) as Array<{
       delivery_id: string;
       user_id: string;
       button_id: string;
@@ -424,8 +448,7 @@ export class SqliteStore implements RelayStore {
   }
 
   async setUserState(userId: string, state: "following" | "blocked", at: number): Promise<void> {
-    this.db
-      .prepare(
+    this.sql(
         `INSERT INTO line_users (user_id, state, changed_at) VALUES (?, ?, ?)
          ON CONFLICT (user_id) DO UPDATE SET state = excluded.state, changed_at = excluded.changed_at
          WHERE excluded.changed_at >= line_users.changed_at`,
@@ -434,13 +457,12 @@ export class SqliteStore implements RelayStore {
   }
 
   async isBlocked(userId: string): Promise<boolean> {
-    const row = this.db.prepare(`SELECT state FROM line_users WHERE user_id = ?`).get(userId) as { state: string } | undefined;
+    const row = this.sql(`SELECT state FROM line_users WHERE user_id = ?`).get(userId) as { state: string } | undefined;
     return row?.state === "blocked";
   }
 
   async setGroupState(groupId: string, kind: "group" | "room", state: "joined" | "left", at: number): Promise<void> {
-    this.db
-      .prepare(
+    this.sql(
         `INSERT INTO line_groups (group_id, kind, state, changed_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (group_id) DO UPDATE SET state = excluded.state, kind = excluded.kind, changed_at = excluded.changed_at
          WHERE excluded.changed_at >= line_groups.changed_at`,
@@ -449,7 +471,7 @@ export class SqliteStore implements RelayStore {
   }
 
   async listGroups(): Promise<GroupRow[]> {
-    const rows = this.db.prepare(`SELECT * FROM line_groups ORDER BY changed_at DESC`).all() as Array<{
+    const rows = this.sql(`SELECT * FROM line_groups ORDER BY changed_at DESC`).all() as Array<{
       group_id: string;
       kind: "group" | "room";
       state: "joined" | "left";
@@ -459,21 +481,19 @@ export class SqliteStore implements RelayStore {
   }
 
   async createLinkCode(row: Omit<LinkCodeRow, "usedBy">): Promise<void> {
-    this.db
-      .prepare(`INSERT INTO link_codes (code, app_id, record_id, field, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`)
+    this.sql(`INSERT INTO link_codes (code, app_id, record_id, field, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`)
       .run(row.code, row.appId, row.recordId, row.field, row.createdAt, row.expiresAt);
   }
 
   async consumeLinkCode(code: string, userId: string, eventId: string, now: number): Promise<LinkCodeRow | undefined> {
     return this.db.transaction(() => {
-      const changed = this.db
-        .prepare(
+      const changed = this.sql(
           `UPDATE link_codes SET used_by = ?, used_at = ?, used_event = ?
            WHERE code = ? AND ((used_by IS NULL AND expires_at > ?) OR used_event = ?)`,
         )
         .run(userId, now, eventId, code, now, eventId).changes;
       if (changed === 0) return undefined;
-      const row = this.db.prepare(`SELECT * FROM link_codes WHERE code = ?`).get(code) as {
+      const row = this.sql(`SELECT * FROM link_codes WHERE code = ?`).get(code) as {
         code: string;
         app_id: string;
         record_id: string;
@@ -495,15 +515,20 @@ export class SqliteStore implements RelayStore {
   }
 
   async recordLinkMiss(userId: string, now: number, since: number): Promise<number> {
-    this.db.prepare(`INSERT INTO link_attempts (user_id, at) VALUES (?, ?)`).run(userId, now);
+    this.sql(`INSERT INTO link_attempts (user_id, at) VALUES (?, ?)`).run(userId, now);
     return this.countLinkMisses(userId, since);
   }
 
   async countLinkMisses(userId: string, since: number): Promise<number> {
-    return (this.db.prepare(`SELECT COUNT(*) AS n FROM link_attempts WHERE user_id = ? AND at >= ?`).get(userId, since) as { n: number }).n;
+    return (this.sql(`SELECT COUNT(*) AS n FROM link_attempts WHERE user_id = ? AND at >= ?`).get(userId, since) as { n: number }).n;
   }
 
   async close(): Promise<void> {
     this.db.close();
+    if (this.checkpointer) {
+      const exited = new Promise((resolve) => this.checkpointer?.once("exit", resolve));
+      this.checkpointer.postMessage("close");
+      await exited;
+    }
   }
 }

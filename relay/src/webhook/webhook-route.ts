@@ -3,6 +3,7 @@ import type { Clock } from "../clock.js";
 import { HttpError } from "../http/http-error.js";
 import type { Logger } from "../logger.js";
 import type { InboundEvent, RelayStore } from "../store/relay-store.js";
+import { createInboxBatcher } from "./inbox-batcher.js";
 import { isValidLineSignature } from "./verify-signature.js";
 import { sourceKeyOf, webhookBodySchema } from "./webhook-body.js";
 
@@ -13,6 +14,7 @@ export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
  * of every new event, then 200. No LINE or kintone call happens before the answer.
  */
 export function webhookRoute(deps: { channelSecret: string; store: RelayStore; clock: Clock; logger: Logger; onStored: () => void }) {
+  const inbox = createInboxBatcher(deps.store, deps.clock.now);
   return new Hono().post("/", async (c) => {
     const declared = Number(c.req.header("content-length") ?? "0");
     if (declared > WEBHOOK_BODY_LIMIT) throw new HttpError(413, "payload_too_large", "webhook body larger than 1 MB");
@@ -42,8 +44,7 @@ export function webhookRoute(deps: { channelSecret: string; store: RelayStore; c
         redelivery: event.deliveryContext.isRedelivery,
         body: JSON.stringify(event),
       }));
-      const { stored, duplicates } = await deps.store.storeWebhookEvents(events, deps.clock.now());
-      if (duplicates > 0) deps.logger.info("webhook events already seen were dropped", { duplicates });
+      const stored = await inbox.add(events);
       if (stored > 0) deps.onStored();
     }
     return c.json({});

@@ -1,0 +1,50 @@
+import { serve } from "@hono/node-server";
+import { Hono } from "hono";
+import { createRelay } from "../../relay/src/app.js";
+import { createLogger } from "../../relay/src/logger.js";
+import { createPostbackTokens } from "../../relay/src/postback-token.js";
+import { openSqliteStore } from "../../relay/src/store/sqlite-store.js";
+import { isValidLineSignature } from "../../relay/src/webhook/verify-signature.js";
+
+/**
+ * One benchmark target in its own process (so the load generator does not share its event loop):
+ *   relay <dataDir>  the relay's real app: signature, envelope, durable inbox commit, 200
+ *   bare             a Hono handler that only verifies the signature and answers 200
+ * Prints "port <n>" when listening.
+ */
+const [mode, dataDir] = process.argv.slice(2);
+const secret = process.env.BENCH_CHANNEL_SECRET ?? "";
+
+let app: Hono;
+if (mode === "bare") {
+  app = new Hono().post("/line/webhook", async (c) => {
+    const raw = new Uint8Array(await c.req.arrayBuffer());
+    if (!isValidLineSignature(secret, raw, c.req.header("x-line-signature"))) return c.json({}, 401);
+    return c.json({});
+  });
+} else {
+  const unused = () => Promise.reject(new Error("not used by the webhook endpoint"));
+  const relay = createRelay({
+    settings: {
+      relaySecret: "bench-relay-secret-0123456789",
+      lineChannelSecret: secret,
+      kintoneBaseUrl: "http://localhost:1",
+      timeZone: "Asia/Tokyo",
+      confirmTimeoutMs: 30_000,
+      replyDeadlineMs: 50_000,
+      welcomeText: "",
+    },
+    store: openSqliteStore(dataDir ?? "./bench-data"),
+    kintone: { getRecord: unused, getFormFields: unused, updateRecord: unused, addComment: unused, getRecentComments: unused },
+    push: { send: unused },
+    replies: { reply: unused },
+    profiles: { displayName: unused },
+    tokens: createPostbackTokens(["bench-signing-key-0123456789abcdef0123"]),
+    clock: { now: () => Date.now() },
+    logger: createLogger({ level: "error" }),
+  });
+  app = relay.app; // the worker is not started: only the endpoint is measured
+}
+
+serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) => console.log(`port ${info.port}`));
+process.on("SIGINT", () => process.exit(0));
