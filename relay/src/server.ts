@@ -43,7 +43,15 @@ if (settings.lineAccessToken.kind === "v2.1") {
 }
 const tokenConfig =
   settings.lineAccessToken.kind === "v2.1"
-    ? { kind: "v2.1" as const, channelId: settings.lineAccessToken.channelId, privateKeyPem, kid: settings.lineAccessToken.kid }
+    ? {
+        kind: "v2.1" as const,
+        channelId: settings.lineAccessToken.channelId,
+        privateKeyPem,
+        kid: settings.lineAccessToken.kid,
+        // LINE allows 30 live v2.1 tokens per channel and every start issues one: a day's
+        // lifetime (renewed before expiry) keeps restarts from using them up.
+        tokenExpSeconds: 24 * 60 * 60,
+      }
     : settings.lineAccessToken;
 if (tokenConfig.kind === "long-lived") logger.addSecret(tokenConfig.token);
 
