@@ -1,0 +1,54 @@
+/// <reference types="@kintone/dts-gen/kintone" />
+/**
+ * The one module that touches the `kintone` global. Everything else receives a host object.
+ */
+import type { ProcessProceedEvent, ProxyConfig, ProxyFn, RecordPageHost, RecordShowEvent, SettingsHost } from "./host";
+
+function pluginId(): string {
+  return kintone.$PLUGIN_ID;
+}
+
+function language(): string {
+  return kintone.getLoginUser().language;
+}
+
+const proxy: ProxyFn = (url, method, headers, data) =>
+  kintone.plugin.app.proxy(pluginId(), url, method, headers, data) as Promise<[string, number, Record<string, string>]>;
+
+function getConfig(): Record<string, string> {
+  return (kintone.plugin.app.getConfig(pluginId()) ?? {}) as Record<string, string>;
+}
+
+export function createRecordPageHost(mobile: boolean): RecordPageHost {
+  const prefix = mobile ? "mobile." : "";
+  return {
+    pluginId: pluginId(),
+    language: language(),
+    timeZone: kintone.getLoginUser().timezone,
+    mobile,
+    getConfig,
+    proxy,
+    appId: () => (mobile ? kintone.mobile.app.getId() : kintone.app.getId()),
+    onProcessProceed: (handler) =>
+      kintone.events.on(`${prefix}app.record.detail.process.proceed`, (event: ProcessProceedEvent) => handler(event)),
+    onRecordShow: (handler) => kintone.events.on(`${prefix}app.record.detail.show`, (event: RecordShowEvent) => handler(event)),
+    headerSpace: () =>
+      mobile ? kintone.mobile.app.getHeaderSpaceElement() : kintone.app.record.getHeaderMenuSpaceElement(),
+  };
+}
+
+export function createSettingsHost(): SettingsHost {
+  return {
+    pluginId: pluginId(),
+    language: language(),
+    appId: () => kintone.app.getId(),
+    getConfig,
+    setConfig: (config) => new Promise<void>((resolve) => kintone.plugin.app.setConfig(config, () => resolve())),
+    getProxyConfig: (url, method) => (kintone.plugin.app.getProxyConfig(url, method) ?? null) as ProxyConfig | null,
+    setProxyConfig: (url, method, headers, data) =>
+      new Promise<void>((resolve) => kintone.plugin.app.setProxyConfig(url, method, headers, data, () => resolve())),
+    proxy,
+    api: <T>(path: string, method: "GET", params: Record<string, unknown>) =>
+      kintone.api(kintone.api.url(path, true), method, params) as Promise<T>,
+  };
+}

@@ -1,0 +1,4 @@
+import { createRecordPageHost } from "./kintone-platform";
+import { startRecordPage } from "./record-page";
+
+startRecordPage(createRecordPageHost(true));

@@ -1,0 +1,60 @@
+/** Texts of the record pages (desktop and mobile), Japanese or English by the user's language. */
+export interface RecordMessages {
+  noticeFailed(reason: string): string;
+  blocked(reason: string): string;
+  panelTitle: string;
+  panelEmpty: string;
+  panelError(reason: string): string;
+  refresh: string;
+  acknowledged: string;
+  recipientState: Record<string, string>;
+  linkCodeButton: string;
+  linkCodeTitle: string;
+  linkCodeField: string;
+  linkCodeCreate: string;
+  linkCodeInstructions(code: string, expiresAt: string): string;
+  linkCodeError(reason: string): string;
+  close: string;
+}
+
+const en: RecordMessages = {
+  noticeFailed: (reason) => `LINE notification could not be sent: ${reason}. The action was completed.`,
+  blocked: (reason) => `The LINE notification for this action failed (${reason}), so the action was not run. Try again, or ask your kintone administrator.`,
+  panelTitle: "LINE deliveries",
+  panelEmpty: "No LINE messages for this record yet.",
+  panelError: (reason) => `LINE deliveries could not be loaded: ${reason}`,
+  refresh: "Refresh",
+  acknowledged: "acknowledged",
+  recipientState: { sent: "sent", failed: "failed", blocked: "blocked", pending: "pending", invalid: "invalid ID" },
+  linkCodeButton: "LINE link code",
+  linkCodeTitle: "Link a LINE account to this record",
+  linkCodeField: "Field",
+  linkCodeCreate: "Create code",
+  linkCodeInstructions: (code, expiresAt) =>
+    `Ask the customer to add our LINE official account as a friend and send this code as a message: ${code}. The code works once, until ${expiresAt}.`,
+  linkCodeError: (reason) => `No code could be created: ${reason}`,
+  close: "Close",
+};
+
+const ja: RecordMessages = {
+  noticeFailed: (reason) => `LINE通知を送信できませんでした(${reason})。アクションは実行されました。`,
+  blocked: (reason) => `このアクションのLINE通知に失敗したため(${reason})、アクションを実行しませんでした。もう一度試すか、kintoneの管理者に連絡してください。`,
+  panelTitle: "LINE送信履歴",
+  panelEmpty: "このレコードのLINEメッセージはまだありません。",
+  panelError: (reason) => `LINE送信履歴を読み込めませんでした: ${reason}`,
+  refresh: "更新",
+  acknowledged: "確認済み",
+  recipientState: { sent: "送信済み", failed: "失敗", blocked: "ブロック", pending: "送信待ち", invalid: "無効なID" },
+  linkCodeButton: "LINE連携コード",
+  linkCodeTitle: "このレコードにLINEアカウントを連携",
+  linkCodeField: "フィールド",
+  linkCodeCreate: "コードを発行",
+  linkCodeInstructions: (code, expiresAt) =>
+    `お客様に、LINE公式アカウントを友だち追加し、次のコードをメッセージで送ってもらってください: ${code}(1回限り、${expiresAt}まで有効)。`,
+  linkCodeError: (reason) => `コードを発行できませんでした: ${reason}`,
+  close: "閉じる",
+};
+
+export function recordMessages(language: string): RecordMessages {
+  return language === "ja" ? ja : en;
+}

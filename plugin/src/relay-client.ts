@@ -1,0 +1,121 @@
+/**
+ * Calls to the relay, all through kintone.plugin.app.proxy: kintone's server adds the saved
+ * `Authorization` header and `rules` data; the browser sends only references.
+ */
+import type { ProxyFn, ProxyResponse } from "./host";
+import { normalizeRelayUrl } from "./plugin-config";
+
+export class RelayError extends Error {
+  override name = "RelayError";
+  constructor(
+    message: string,
+    /** HTTP status, or 0 when the relay could not be reached or did not answer in time. */
+    readonly status: number,
+    /** The relay's error code ("unauthorized", "invalid_request", ...), "timeout" or "unreachable". */
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface NotificationRequest {
+  appId: string;
+  recordId: string;
+  action: string;
+  status: string;
+  nextStatus: string;
+}
+
+export type RecipientState = "sent" | "failed" | "blocked" | "pending" | "invalid";
+
+export interface Delivery {
+  id: string;
+  ruleId: string;
+  ruleName?: string;
+  createdAt: string;
+  state: string;
+  recipients: { id: string; state: RecipientState | string; displayName?: string }[];
+  acknowledgements: { recipient: string; displayName?: string; buttonId: string; buttonLabel?: string; at: string }[];
+}
+
+export interface PingResult {
+  ok: boolean;
+  version?: string;
+  rules?: { valid: boolean; count: number; errors?: { path?: string; message?: string }[] };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RelayError(`no answer within ${ms / 1000} s`, 0, "timeout")), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function parseBody(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Turns a proxy answer into the parsed body, or a RelayError naming what went wrong. */
+export function handleRelayResponse<T>([body, status]: ProxyResponse, expected: number[]): T {
+  const json = parseBody(body);
+  if (expected.includes(status) && json !== undefined) return json as T;
+  const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+  if (error?.message) throw new RelayError(error.message, status, error.code ?? `http_${status}`);
+  // kintone's proxy answers 502/503/504 itself when the target is down or slow.
+  const code = status === 401 ? "unauthorized" : status >= 500 ? "relay_error" : `http_${status}`;
+  throw new RelayError(`the relay answered HTTP ${status}`, status, code);
+}
+
+export class RelayClient {
+  private readonly base: string;
+  constructor(
+    private readonly proxy: ProxyFn,
+    relayUrl: string,
+    private readonly timeoutMs = 5000,
+  ) {
+    this.base = normalizeRelayUrl(relayUrl);
+  }
+
+  private async call<T>(
+    path: string,
+    method: "GET" | "POST",
+    data: Record<string, unknown>,
+    expected: number[],
+  ): Promise<T> {
+    const headers: Record<string, string> = method === "POST" ? { "Content-Type": "application/json" } : {};
+    let response: ProxyResponse;
+    try {
+      response = await withTimeout(this.proxy(`${this.base}${path}`, method, headers, data), this.timeoutMs);
+    } catch (error) {
+      if (error instanceof RelayError) throw error;
+      throw new RelayError(`the relay could not be reached (${String(error).slice(0, 200)})`, 0, "unreachable");
+    }
+    return handleRelayResponse<T>(response, expected);
+  }
+
+  /** POST /v1/notifications -> the job id. */
+  async notify(request: NotificationRequest): Promise<string> {
+    const body = await this.call<{ id: string }>("/v1/notifications", "POST", { ...request }, [200, 202]);
+    return body.id;
+  }
+
+  /** `rules`: a draft to check before anything is saved (a saved rule set wins, as kintone injects it). */
+  ping(rules?: string): Promise<PingResult> {
+    return this.call<PingResult>("/v1/ping", "POST", rules === undefined ? {} : { rules }, [200]);
+  }
+
+  async listDeliveries(appId: string, recordId: string): Promise<Delivery[]> {
+    const path = `/v1/records/${encodeURIComponent(appId)}/${encodeURIComponent(recordId)}/deliveries`;
+    const body = await this.call<{ deliveries?: Delivery[] }>(path, "GET", {}, [200]);
+    return body.deliveries ?? [];
+  }
+
+  createLinkCode(appId: string, recordId: string, field: string): Promise<{ code: string; expiresAt: string }> {
+    return this.call("/v1/link-codes", "POST", { appId, recordId, field }, [200, 201]);
+  }
+}

@@ -1,0 +1,457 @@
+/**
+ * The editor of one rule: kintone-looking controls that edit a draft rule in place. Pickers offer
+ * only what fits: the app's own actions and statuses, ops that fit the field, write-back targets
+ * of fitting field types. The draft may be invalid while being edited; the page validates it with
+ * the shared schema after every change and puts the errors next to these controls.
+ */
+import type { FieldProperties, FieldProperty } from "../../../common/kintone/record";
+import type { Button as RuleButton, Condition, ConditionOp, Rule } from "../../../common/rules/rule-set";
+import type { ErrorBoard } from "./error-paths";
+import {
+  choiceOptions,
+  conditionFields,
+  isNumericType,
+  opNeedsValue,
+  opsForFieldType,
+  opTakesList,
+  recipientFields,
+  timestampFields,
+  userNameFields,
+  writeBackSetFields,
+} from "./field-types";
+import { Button, Checkbox, Dropdown, MultiChoice, Text, TextArea, onValue } from "./kuc";
+import type { SettingsMessages } from "./settings-messages";
+
+export interface ProcessAction {
+  name: string;
+  from: string;
+  to: string;
+}
+
+export interface EditorContext {
+  fields: FieldProperties;
+  actions: ProcessAction[];
+  statuses: string[];
+  messages: SettingsMessages;
+  errors: ErrorBoard;
+  /** A value changed: validate and refresh the preview. */
+  changed(): void;
+  /** The shape changed (rows added or removed): re-render the rules, then validate. */
+  restructure(): void;
+  removeRule(index: number): void;
+}
+
+const fieldItems = (list: FieldProperty[], withNone?: string): { label: string; value: string }[] => [
+  ...(withNone !== undefined ? [{ label: withNone, value: "" }] : []),
+  ...list.map((f) => ({ label: `${f.label} (${f.code})`, value: f.code })),
+];
+
+function div(className: string, ...children: (Node | null)[]): HTMLDivElement {
+  const el = document.createElement("div");
+  el.className = className;
+  for (const child of children) if (child) el.append(child);
+  return el;
+}
+
+function heading(text: string): HTMLElement {
+  const el = document.createElement("h3");
+  el.className = "kline-section-title";
+  el.textContent = text;
+  return el;
+}
+
+/** Registers a KUC control's `error` as the place for errors at `path`. */
+function errorsAt<T extends HTMLElement & { error: string }>(ctx: EditorContext, path: string, control: T): T {
+  control.dataset.errorPath = path;
+  ctx.errors.register(path, (message) => {
+    control.error = message;
+  });
+  return control;
+}
+
+/** A plain error line, for paths that have no single control (a whole list, a whole rule). */
+function errorLine(ctx: EditorContext, path: string): HTMLElement {
+  const el = div("kline-error-line");
+  el.setAttribute("data-error-path", path);
+  ctx.errors.register(path, (message) => {
+    el.textContent = message;
+    el.hidden = message === "";
+  });
+  el.hidden = true;
+  return el;
+}
+
+function conditionList(rule: Rule): Condition[] {
+  if (!rule.when) return [];
+  return "all" in rule.when ? rule.when.all : rule.when.any;
+}
+
+function setConditions(rule: Rule, mode: "all" | "any", list: Condition[]): void {
+  if (list.length === 0) delete rule.when;
+  else rule.when = mode === "all" ? { all: list } : { any: list };
+}
+
+function parseConditionValue(text: string, op: ConditionOp, field: FieldProperty | undefined): Condition["value"] {
+  if (opTakesList(op)) {
+    return text.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  }
+  const trimmed = text.trim();
+  if (field && isNumericType(field.type) && trimmed !== "" && Number.isFinite(Number(trimmed))) return Number(trimmed);
+  return text;
+}
+
+function renderCondition(rule: Rule, index: number, ruleIndex: number, ctx: EditorContext): HTMLElement {
+  const m = ctx.messages;
+  const list = conditionList(rule);
+  const mode = rule.when && "any" in rule.when ? "any" : "all";
+  const condition = list[index] as Condition;
+  const path = `rules.${ruleIndex}.when.${mode}.${index}`;
+  const fields = conditionFields(ctx.fields);
+  const field = ctx.fields[condition.field];
+
+  const fieldPicker = errorsAt(ctx, `${path}.field`, new Dropdown({
+    className: "kline-cond-field",
+    label: m.field,
+    items: fieldItems(fields),
+    value: condition.field,
+  }));
+  onValue<string>(fieldPicker, (code) => {
+    condition.field = code;
+    const ops = ctx.fields[code] ? opsForFieldType(ctx.fields[code]) : [];
+    if (!ops.includes(condition.op)) condition.op = ops[0] ?? "notEmpty";
+    ctx.restructure();
+  });
+
+  const ops = field ? opsForFieldType(field) : [];
+  const opPicker = errorsAt(ctx, `${path}.op`, new Dropdown({
+    className: "kline-cond-op",
+    label: m.op,
+    items: ops.map((op) => ({ label: m.ops[op], value: op })),
+    value: ops.includes(condition.op) ? condition.op : "",
+  }));
+  onValue<string>(opPicker, (op) => {
+    condition.op = op as ConditionOp;
+    if (!opNeedsValue(condition.op)) delete condition.value;
+    else if (opTakesList(condition.op) && !Array.isArray(condition.value)) {
+      condition.value = condition.value === undefined || condition.value === "" ? [] : [String(condition.value)];
+    } else if (!opTakesList(condition.op) && Array.isArray(condition.value)) {
+      condition.value = condition.value[0] ?? "";
+    }
+    ctx.restructure();
+  });
+
+  let valueControl: HTMLElement | null = null;
+  if (opNeedsValue(condition.op)) {
+    const options = choiceOptions(field);
+    if (options.length > 0 && opTakesList(condition.op)) {
+      const picker = errorsAt(ctx, `${path}.value`, new MultiChoice({
+        className: "kline-cond-value",
+        label: m.value,
+        items: options.map((o) => ({ label: o, value: o })),
+        value: Array.isArray(condition.value) ? condition.value.filter((v) => options.includes(v)) : [],
+      }));
+      onValue<string[]>(picker, (value) => {
+        condition.value = value;
+        ctx.changed();
+      });
+      valueControl = picker;
+    } else if (options.length > 0) {
+      const picker = errorsAt(ctx, `${path}.value`, new Dropdown({
+        className: "kline-cond-value",
+        label: m.value,
+        items: [{ label: m.none, value: "" }, ...options.map((o) => ({ label: o, value: o }))],
+        value: typeof condition.value === "string" && options.includes(condition.value) ? condition.value : "",
+      }));
+      onValue<string>(picker, (value) => {
+        condition.value = value;
+        ctx.changed();
+      });
+      valueControl = picker;
+    } else {
+      const text = errorsAt(ctx, `${path}.value`, new Text({
+        className: "kline-cond-value",
+        label: opTakesList(condition.op) ? `${m.value} (${m.valueListHint})` : m.value,
+        value: Array.isArray(condition.value) ? condition.value.join(", ") : condition.value === undefined ? "" : String(condition.value),
+        placeholder: field?.type === "DATE" ? "2026-04-01" : field?.type === "DATETIME" ? "2026-04-01T09:00:00+09:00" : "",
+      }));
+      onValue<string>(text, (value) => {
+        condition.value = parseConditionValue(value, condition.op, field);
+        ctx.changed();
+      }, ["input"]);
+      valueControl = text;
+    }
+  }
+
+  const remove = new Button({ className: "kline-cond-remove", text: m.remove, type: "normal" });
+  remove.addEventListener("click", () => {
+    setConditions(rule, mode, list.filter((_, i) => i !== index));
+    ctx.restructure();
+  });
+  const row = div("kline-condition", fieldPicker, opPicker, valueControl, remove);
+  row.setAttribute("data-path", path);
+  return div("kline-condition-wrap", row, errorLine(ctx, path));
+}
+
+function renderButtonEditor(rule: Rule, index: number, ruleIndex: number, ctx: EditorContext): HTMLElement {
+  const m = ctx.messages;
+  const button = rule.buttons[index] as RuleButton;
+  const path = `rules.${ruleIndex}.buttons.${index}`;
+
+  const id = errorsAt(ctx, `${path}.id`, new Text({ className: "kline-button-id", label: m.buttonId, value: button.id, requiredIcon: true }));
+  onValue<string>(id, (value) => {
+    button.id = value.trim();
+    ctx.changed();
+  }, ["input"]);
+  const label = errorsAt(ctx, `${path}.label`, new Text({ className: "kline-button-label", label: m.buttonLabel, value: button.label, requiredIcon: true }));
+  onValue<string>(label, (value) => {
+    button.label = value;
+    ctx.changed();
+  }, ["input"]);
+  const reply = errorsAt(ctx, `${path}.reply`, new TextArea({ className: "kline-button-reply", label: m.buttonReply, value: button.reply ?? "" }));
+  onValue<string>(reply, (value) => {
+    if (value.trim() === "") delete button.reply;
+    else button.reply = value;
+    ctx.changed();
+  }, ["input"]);
+
+  const writeBack = (): NonNullable<RuleButton["writeBack"]> => (button.writeBack ??= {});
+  const tidyWriteBack = (): void => {
+    const wb = button.writeBack;
+    if (!wb) return;
+    if (wb.set && Object.keys(wb.set).length === 0) delete wb.set;
+    if (Object.keys(wb).length === 0) delete button.writeBack;
+  };
+  const [setCode, setValue] = Object.entries(button.writeBack?.set ?? {})[0] ?? ["", ""];
+  let currentSetCode = setCode;
+  const setField = errorsAt(ctx, `${path}.writeBack.set`, new Dropdown({
+    className: "kline-wb-set-field",
+    label: m.writeBackSet,
+    items: fieldItems(writeBackSetFields(ctx.fields), m.none),
+    value: setCode,
+  }));
+  const setValueText = new Text({ className: "kline-wb-set-value", label: m.writeBackValue, value: setValue });
+  const applySet = (code: string, value: string): void => {
+    const set = { ...(button.writeBack?.set ?? {}) };
+    if (currentSetCode) delete set[currentSetCode];
+    currentSetCode = code;
+    if (code) set[code] = value;
+    writeBack().set = set;
+    tidyWriteBack();
+    ctx.changed();
+  };
+  onValue<string>(setField, (code) => applySet(code, setValueText.value ?? ""));
+  onValue<string>(setValueText, (value) => applySet(currentSetCode, value), ["input"]);
+
+  const timestamp = errorsAt(ctx, `${path}.writeBack.timestampField`, new Dropdown({
+    className: "kline-wb-timestamp",
+    label: m.writeBackTimestamp,
+    items: fieldItems(timestampFields(ctx.fields), m.none),
+    value: button.writeBack?.timestampField ?? "",
+  }));
+  onValue<string>(timestamp, (code) => {
+    if (code) writeBack().timestampField = code;
+    else delete writeBack().timestampField;
+    tidyWriteBack();
+    ctx.changed();
+  });
+  const user = errorsAt(ctx, `${path}.writeBack.userField`, new Dropdown({
+    className: "kline-wb-user",
+    label: m.writeBackUser,
+    items: fieldItems(userNameFields(ctx.fields), m.none),
+    value: button.writeBack?.userField ?? "",
+  }));
+  onValue<string>(user, (code) => {
+    if (code) writeBack().userField = code;
+    else delete writeBack().userField;
+    tidyWriteBack();
+    ctx.changed();
+  });
+  const comment = errorsAt(ctx, `${path}.writeBack.comment`, new Text({
+    className: "kline-wb-comment",
+    label: m.writeBackComment,
+    value: button.writeBack?.comment ?? "",
+  }));
+  onValue<string>(comment, (value) => {
+    if (value.trim()) writeBack().comment = value;
+    else delete writeBack().comment;
+    tidyWriteBack();
+    ctx.changed();
+  }, ["input"]);
+
+  const remove = new Button({ className: "kline-button-remove", text: m.remove, type: "normal" });
+  remove.addEventListener("click", () => {
+    rule.buttons.splice(index, 1);
+    ctx.restructure();
+  });
+  const card = div("kline-button-editor",
+    div("kline-row", id, label, remove),
+    div("kline-row", reply),
+    div("kline-row", setField, setValueText),
+    div("kline-row", timestamp, user),
+    div("kline-row", comment),
+    errorLine(ctx, `${path}.writeBack`),
+    errorLine(ctx, path));
+  card.setAttribute("data-path", path);
+  return card;
+}
+
+/** Renders rule `ruleIndex`; `preview` is the element the page fills with the message preview. */
+export function renderRuleEditor(rule: Rule, ruleIndex: number, ctx: EditorContext): { card: HTMLElement; preview: HTMLElement } {
+  const m = ctx.messages;
+  const path = `rules.${ruleIndex}`;
+  const statusItems = ctx.statuses.map((s) => ({ label: s, value: s }));
+  const actionItems = [...new Set(ctx.actions.map((a) => a.name))].map((a) => ({ label: a, value: a }));
+
+  const name = errorsAt(ctx, `${path}.name`, new Text({ className: "kline-rule-name", label: m.ruleName, value: rule.name ?? "" }));
+  onValue<string>(name, (value) => {
+    if (value.trim()) rule.name = value;
+    else delete rule.name;
+    ctx.changed();
+  }, ["input"]);
+  const id = errorsAt(ctx, `${path}.id`, new Text({ className: "kline-rule-id", label: m.ruleId, value: rule.id, requiredIcon: true }));
+  onValue<string>(id, (value) => {
+    rule.id = value.trim();
+    ctx.changed();
+  }, ["input"]);
+  const remove = new Button({ className: "kline-rule-remove", text: m.removeRule, type: "alert" });
+  remove.addEventListener("click", () => ctx.removeRule(ruleIndex));
+
+  const multi = (key: "actions" | "from" | "to", label: string, list: { label: string; value: string }[]): MultiChoice => {
+    // Keep values the app no longer has visible, so that they can be seen and removed.
+    const known = new Set(list.map((i) => i.value));
+    const extra = rule.trigger[key].filter((v) => !known.has(v)).map((v) => ({ label: `${v} (?)`, value: v }));
+    const control = errorsAt(ctx, `${path}.trigger.${key}`, new MultiChoice({
+      className: `kline-trigger-${key}`,
+      label,
+      items: [...list, ...extra],
+      value: rule.trigger[key],
+    }));
+    onValue<string[]>(control, (value) => {
+      rule.trigger[key] = value;
+      ctx.changed();
+    });
+    return control;
+  };
+
+  const mode = rule.when && "any" in rule.when ? "any" : "all";
+  const modePicker = new Dropdown({
+    className: "kline-cond-mode",
+    items: [{ label: m.matchAll, value: "all" }, { label: m.matchAny, value: "any" }],
+    value: mode,
+  });
+  onValue<string>(modePicker, (value) => {
+    setConditions(rule, value === "any" ? "any" : "all", conditionList(rule));
+    ctx.restructure();
+  });
+  const conditions = div("kline-conditions");
+  conditionList(rule).forEach((_, i) => conditions.append(renderCondition(rule, i, ruleIndex, ctx)));
+  const addCondition = new Button({ className: "kline-cond-add", text: m.addCondition });
+  addCondition.addEventListener("click", () => {
+    const first = conditionFields(ctx.fields)[0];
+    const ops = first ? opsForFieldType(first) : [];
+    const op: ConditionOp = ops[0] ?? "notEmpty";
+    const condition: Condition = { field: first?.code ?? "", op };
+    if (opNeedsValue(op)) condition.value = opTakesList(op) ? [] : "";
+    setConditions(rule, mode, [...conditionList(rule), condition]);
+    ctx.restructure();
+  });
+
+  const recipientFieldPicker = errorsAt(ctx, `${path}.recipients.fields`, new MultiChoice({
+    className: "kline-recipient-fields",
+    label: m.recipientFields,
+    items: fieldItems(recipientFields(ctx.fields)),
+    value: rule.recipients.fields,
+  }));
+  onValue<string[]>(recipientFieldPicker, (value) => {
+    rule.recipients.fields = value;
+    ctx.changed();
+  });
+  const recipientIds = errorsAt(ctx, `${path}.recipients.ids`, new TextArea({
+    className: "kline-recipient-ids",
+    label: m.recipientIds,
+    value: rule.recipients.ids.join("\n"),
+  }));
+  onValue<string>(recipientIds, (value) => {
+    rule.recipients.ids = value.split(/\r?\n/).map((s) => s.trim()).filter((s) => s !== "");
+    ctx.changed();
+  }, ["input"]);
+
+  const title = errorsAt(ctx, `${path}.message.title`, new Text({
+    className: "kline-message-title",
+    label: m.messageTitle,
+    placeholder: m.messageTitleHint,
+    value: rule.message.title,
+    requiredIcon: true,
+  }));
+  onValue<string>(title, (value) => {
+    rule.message.title = value;
+    ctx.changed();
+  }, ["input"]);
+  const messageFields = errorsAt(ctx, `${path}.message.fields`, new MultiChoice({
+    className: "kline-message-fields",
+    label: m.messageFields,
+    items: fieldItems(conditionFields(ctx.fields)),
+    value: rule.message.fields,
+  }));
+  onValue<string[]>(messageFields, (value) => {
+    rule.message.fields = value;
+    ctx.changed();
+  });
+  const options = new Checkbox({
+    className: "kline-rule-options",
+    items: [
+      { label: m.recordLink, value: "recordLink" },
+      { label: m.blockOnFailure, value: "blockOnFailure" },
+    ],
+    value: [
+      ...(rule.message.recordLink !== false ? ["recordLink"] : []),
+      ...(rule.blockOnFailure ? ["blockOnFailure"] : []),
+    ],
+  });
+  onValue<string[]>(options, (value) => {
+    rule.message.recordLink = value.includes("recordLink");
+    if (value.includes("blockOnFailure")) rule.blockOnFailure = true;
+    else delete rule.blockOnFailure;
+    ctx.changed();
+  });
+
+  const buttons = div("kline-buttons");
+  rule.buttons.forEach((_, i) => buttons.append(renderButtonEditor(rule, i, ruleIndex, ctx)));
+  const addButton = new Button({ className: "kline-button-add", text: m.addButton });
+  addButton.disabled = rule.buttons.length >= 3;
+  addButton.addEventListener("click", () => {
+    const used = new Set(rule.buttons.map((b) => b.id));
+    let n = rule.buttons.length + 1;
+    while (used.has(`b${n}`)) n++;
+    rule.buttons.push({ id: `b${n}`, label: "" });
+    ctx.restructure();
+  });
+
+  const preview = div("kline-preview");
+  const form = div("kline-rule-form",
+    div("kline-row", name, id, remove),
+    errorLine(ctx, path),
+    heading(m.trigger),
+    div("kline-row", multi("actions", m.actions, actionItems), multi("from", m.from, statusItems), multi("to", m.to, statusItems)),
+    errorLine(ctx, `${path}.trigger`),
+    heading(m.conditions),
+    div("kline-row", modePicker),
+    conditions,
+    addCondition,
+    errorLine(ctx, `${path}.when`),
+    heading(m.recipients),
+    div("kline-row", recipientFieldPicker, recipientIds),
+    errorLine(ctx, `${path}.recipients`),
+    heading(m.message),
+    div("kline-row", title),
+    div("kline-row", messageFields),
+    options,
+    errorLine(ctx, `${path}.message`),
+    heading(m.buttons),
+    buttons,
+    addButton,
+    errorLine(ctx, `${path}.buttons`));
+  const card = div("kline-rule", form, div("kline-preview-pane", heading(m.preview), preview));
+  card.setAttribute("data-rule-index", String(ruleIndex));
+  return { card, preview };
+}

@@ -1,0 +1,393 @@
+/**
+ * The plugin's settings page: relay URL and secret, "Test connection", the rules editor with a live
+ * preview of the message each rule sends, and Save (only when everything is valid).
+ */
+import { buildFlexMessage } from "../../../common/flex/build-flex-message";
+import type { FieldProperties, KintoneRecord } from "../../../common/kintone/record";
+import { parseRuleSet } from "../../../common/rules/parse-rule-set";
+import type { Rule, RuleSet } from "../../../common/rules/rule-set";
+import type { SettingsHost } from "../host";
+import { CONFIG_KEYS, normalizeRelayUrl, parsePluginConfig, proxyPrefix } from "../plugin-config";
+import { RelayClient, RelayError } from "../relay-client";
+import { ErrorBoard } from "./error-paths";
+import { renderFlexMessage } from "./flex-preview";
+import { Button, Notification, Text, onValue } from "./kuc";
+import type { ProcessAction } from "./rule-editor";
+import { renderRuleEditor } from "./rule-editor";
+import type { SaveProblem } from "./save-plan";
+import { planSave, validateRelayUrl } from "./save-plan";
+import { synthesizeRecord } from "./sample-record";
+import type { SettingsMessages } from "./settings-messages";
+import { settingsMessages } from "./settings-messages";
+
+interface AppSettings {
+  fields: FieldProperties;
+  actions: ProcessAction[];
+  statuses: string[];
+  sample: KintoneRecord;
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+async function loadAppSettings(host: SettingsHost, appId: number): Promise<AppSettings> {
+  const [form, status] = await Promise.all([
+    host.api<{ properties: FieldProperties }>("/k/v1/app/form/fields", "GET", { app: appId }),
+    host.api<{ enable?: boolean; states?: Record<string, { name: string; index: string }> | null; actions?: ProcessAction[] | null }>(
+      "/k/v1/app/status",
+      "GET",
+      { app: appId },
+    ),
+  ]);
+  const statuses = Object.values(status.states ?? {})
+    .sort((a, b) => Number(a.index) - Number(b.index))
+    .map((s) => s.name);
+  let sample: KintoneRecord | undefined;
+  try {
+    const records = await host.api<{ records?: KintoneRecord[] }>("/k/v1/records", "GET", {
+      app: appId,
+      query: "order by $id desc limit 1",
+    });
+    sample = records.records?.[0];
+  } catch {
+    // No records API or no permission: a made-up record previews just as well.
+  }
+  return { fields: form.properties, actions: status.actions ?? [], statuses, sample: sample ?? synthesizeRecord(form.properties) };
+}
+
+function emptyRule(index: number, used: Set<string>): Rule {
+  let n = index + 1;
+  while (used.has(`r${n}`)) n++;
+  return {
+    id: `r${n}`,
+    trigger: { actions: [], from: [], to: [] },
+    recipients: { fields: [], ids: [] },
+    message: { title: "", fields: [], recordLink: true },
+    buttons: [],
+  };
+}
+
+function problemText(problem: SaveProblem, m: SettingsMessages): string {
+  return problem.code === "required" ? m.required : problem.code === "invalidUrl" ? m.invalidUrl : m.secretSpaces;
+}
+
+export async function startSettingsPage(host: SettingsHost, root: HTMLElement): Promise<void> {
+  const m = settingsMessages(host.language);
+  const appId = host.appId() ?? 0;
+  const saved = host.getConfig();
+  let savedRelayUrl = saved[CONFIG_KEYS.relayUrl] ? normalizeRelayUrl(saved[CONFIG_KEYS.relayUrl] ?? "") : null;
+  // Read back only to keep the saved secret when the admin does not replace it; never shown.
+  let savedAuthorization = savedRelayUrl
+    ? (host.getProxyConfig(proxyPrefix(savedRelayUrl), "POST")?.headers?.Authorization ?? null)
+    : null;
+  const parsedSaved = saved[CONFIG_KEYS.ruleSet] ? parseRuleSet(saved[CONFIG_KEYS.ruleSet]) : null;
+  // Saved rules that no longer validate (an older plugin, an edit by hand) are still opened for
+  // repair when their shape allows it, with the errors shown; otherwise the page says so.
+  const repairable = !parsedSaved || parsedSaved.ok ? null : parsePluginConfig({ ...saved, relayUrl: "https://x" });
+  const draft: RuleSet = parsedSaved?.ok
+    ? parsedSaved.ruleSet
+    : repairable?.ok
+      ? repairable.config.ruleSet
+      : { version: 1, rules: [] };
+  const errors = new ErrorBoard();
+  // Errors show where the admin has edited, and everywhere once Save was tried.
+  const touched = new Set<string>();
+  let submitted = Boolean(parsedSaved && !parsedSaved.ok);
+  const visible = (controlPath: string): boolean =>
+    submitted || [...touched].some((t) => t === controlPath || t.startsWith(`${controlPath}.`) || controlPath.startsWith(`${t}.`));
+  const markTouched = (event: Event): void => {
+    const target = event.target instanceof HTMLElement ? event.target.closest<HTMLElement>("[data-error-path]") : null;
+    if (target?.dataset.errorPath) touched.add(target.dataset.errorPath);
+  };
+  root.addEventListener("input", markTouched, true);
+  root.addEventListener("change", markTouched, true);
+
+  root.replaceChildren();
+  root.classList.add("kline-settings");
+  root.append(el("h1", "kline-title", m.title), el("p", "kline-intro", m.intro));
+  const status = el("div", "kline-status");
+  root.append(status);
+  if (parsedSaved && !parsedSaved.ok) {
+    status.classList.add("kline-error-line");
+    status.textContent = repairable?.ok
+      ? m.savedRulesInvalid(parsedSaved.errors.map((e) => `${e.path} ${e.message}`).join("; "))
+      : m.savedRulesUnreadable;
+  }
+  const banner = status.textContent ?? "";
+
+  let app: AppSettings;
+  try {
+    app = await loadAppSettings(host, appId);
+  } catch (error) {
+    status.textContent = m.loadFailed(error instanceof Error ? error.message : String(error));
+    status.classList.add("kline-error-line");
+    return;
+  }
+
+  // Relay connection ------------------------------------------------------------------------
+  const connection = el("section", "kline-section kline-connection");
+  connection.append(el("h2", "kline-section-heading", m.connection));
+  const relayUrl = new Text({
+    className: "kline-relay-url",
+    label: m.relayUrl,
+    placeholder: m.relayUrlHint,
+    value: savedRelayUrl ?? "",
+    requiredIcon: true,
+  });
+  relayUrl.dataset.errorPath = "relayUrl";
+  errors.register("relayUrl", (message) => {
+    relayUrl.error = message;
+  });
+
+  const secretBox = el("div", "kline-secret");
+  const secretLabel = el("label", "kline-label", m.secret);
+  const secretState = el("div", "kline-secret-state", savedAuthorization ? `•••••••• ${m.secretSaved}` : m.secretNone);
+  const secretInput = el("input", "kline-secret-input");
+  secretInput.type = "password";
+  secretInput.autocomplete = "new-password";
+  secretInput.placeholder = m.secretPlaceholder;
+  secretInput.setAttribute("aria-label", m.secret);
+  secretInput.dataset.errorPath = "secret";
+  const secretHint = el("div", "kline-hint", savedAuthorization ? m.secretKeep : "");
+  const secretError = el("div", "kline-error-line kline-secret-error");
+  secretError.hidden = true;
+  errors.register("secret", (message) => {
+    secretError.textContent = message;
+    secretError.hidden = message === "";
+  });
+  const replace = new Button({ className: "kline-secret-replace", text: m.secretReplace });
+  secretInput.hidden = Boolean(savedAuthorization);
+  replace.visible = Boolean(savedAuthorization);
+  replace.addEventListener("click", () => {
+    secretInput.hidden = false;
+    replace.visible = false;
+    secretInput.focus();
+  });
+  secretLabel.htmlFor = "kline-secret-input";
+  secretInput.id = "kline-secret-input";
+  secretBox.append(secretLabel, secretState, replace, secretInput, secretHint, secretError);
+
+  const testButton = new Button({ className: "kline-test", text: m.testConnection });
+  const testResult = el("div", "kline-test-result");
+  testResult.setAttribute("aria-live", "polite");
+  testButton.addEventListener("click", () => {
+    void testConnection();
+  });
+  connection.append(relayUrl, secretBox, el("div", "kline-row"), testButton, testResult);
+  root.append(connection);
+
+  // Rules -------------------------------------------------------------------------------------
+  const rulesSection = el("section", "kline-section kline-rules");
+  rulesSection.append(el("h2", "kline-section-heading", m.rules));
+  const ruleCards = el("div", "kline-rule-list");
+  const rulesError = el("div", "kline-error-line");
+  rulesError.hidden = true;
+  errors.register("rules", (message) => {
+    rulesError.textContent = message;
+    rulesError.hidden = message === "";
+  });
+  errors.register("", (message) => {
+    status.textContent = message;
+  });
+  const addRule = new Button({ className: "kline-rule-add", text: m.addRule });
+  rulesSection.append(ruleCards, rulesError, addRule);
+  root.append(rulesSection);
+
+  const previews: HTMLElement[] = [];
+  const ctx = {
+    fields: app.fields,
+    actions: app.actions,
+    statuses: app.statuses,
+    messages: m,
+    errors,
+    changed: () => validate(),
+    restructure: () => renderRules(),
+    removeRule: (index: number) => {
+      draft.rules.splice(index, 1);
+      renderRules();
+    },
+  };
+
+  function renderRules(): void {
+    errors.forgetUnder("rules");
+    errors.register("rules", (message) => {
+      rulesError.textContent = message;
+      rulesError.hidden = message === "";
+    });
+    previews.length = 0;
+    ruleCards.replaceChildren();
+    draft.rules.forEach((rule, i) => {
+      const { card, preview } = renderRuleEditor(rule, i, ctx);
+      previews.push(preview);
+      ruleCards.append(card);
+    });
+    addRule.disabled = draft.rules.length >= 100;
+    validate();
+  }
+
+  addRule.addEventListener("click", () => {
+    draft.rules.push(emptyRule(draft.rules.length, new Set(draft.rules.map((r) => r.id))));
+    renderRules();
+  });
+
+  function sampleChange(rule: Rule): { action: string; status: string; nextStatus: string } {
+    const action =
+      app.actions.find(
+        (a) =>
+          (rule.trigger.actions.length === 0 || rule.trigger.actions.includes(a.name)) &&
+          (rule.trigger.from.length === 0 || rule.trigger.from.includes(a.from)) &&
+          (rule.trigger.to.length === 0 || rule.trigger.to.includes(a.to)),
+      ) ?? app.actions[0];
+    return {
+      action: rule.trigger.actions[0] ?? action?.name ?? "Action",
+      status: rule.trigger.from[0] ?? action?.from ?? "",
+      nextStatus: rule.trigger.to[0] ?? action?.to ?? "",
+    };
+  }
+
+  function renderPreview(rule: Rule, target: HTMLElement): void {
+    try {
+      const recordId = String(app.sample.$id?.value ?? "1");
+      const message = buildFlexMessage({
+        rule,
+        record: app.sample,
+        fields: app.fields,
+        change: sampleChange(rule),
+        recordUrl: `${location.origin}/k/${appId}/show#record=${recordId}`,
+        postbackData: (button) => `preview:${button.id}`,
+        timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone || "Asia/Tokyo",
+        locale: host.language === "ja" ? "ja" : "en",
+      });
+      const alt = el("div", "kline-preview-alt", message.altText);
+      target.replaceChildren(renderFlexMessage(message), alt);
+    } catch (error) {
+      target.replaceChildren(el("div", "kline-error-line", m.previewError(error instanceof Error ? error.message : String(error))));
+    }
+  }
+
+  /** Validates everything, shows errors at their controls, refreshes previews; true when valid. */
+  function validate(): boolean {
+    const result = parseRuleSet(draft);
+    const shown: { path: string; message: string }[] = result.ok ? [] : result.errors;
+    const problems = formProblems();
+    const orphans = errors.show(
+      [...shown, ...problems.map((p) => ({ path: p.control, message: problemText(p, m) }))],
+      visible,
+    );
+    if (orphans.length > 0 && submitted) status.textContent = orphans.map((o) => `${o.path}: ${o.message}`).join(" / ");
+    else if (!status.classList.contains("kline-saved")) status.textContent = result.ok ? "" : banner;
+    draft.rules.forEach((rule, i) => {
+      const target = previews[i];
+      if (target) renderPreview(rule, target);
+    });
+    return result.ok && problems.length === 0;
+  }
+
+  function formProblems(): SaveProblem[] {
+    const problems: SaveProblem[] = [];
+    const url = validateRelayUrl(relayUrl.value ?? "");
+    if (url) problems.push(url);
+    const plan = planSave({
+      relayUrl: relayUrl.value ?? "",
+      newSecret: secretInput.value,
+      savedAuthorization,
+      savedRelayUrl,
+      ruleSet: draft,
+    });
+    if (!plan.ok) problems.push(...plan.problems.filter((p) => p.control === "secret"));
+    return problems;
+  }
+
+  onValue<string>(relayUrl, () => validate(), ["input", "change"]);
+  secretInput.addEventListener("input", () => validate());
+
+  async function testConnection(): Promise<void> {
+    const urlProblem = validateRelayUrl(relayUrl.value ?? "");
+    if (urlProblem) {
+      validate();
+      return;
+    }
+    testResult.className = "kline-test-result";
+    testResult.textContent = m.testing;
+    testButton.disabled = true;
+    // A typed secret is passed along for a first setup; a saved one wins (kintone's rule).
+    const typed = secretInput.value.trim();
+    const proxy: SettingsHost["proxy"] = (url, method, headers, data) =>
+      host.proxy(url, method, typed ? { ...headers, Authorization: `Bearer ${typed}` } : headers, data);
+    try {
+      const client = new RelayClient(proxy, relayUrl.value ?? "", 10_000);
+      const ping = await client.ping(JSON.stringify(draft));
+      if (ping.rules && !ping.rules.valid) {
+        testResult.classList.add("kline-test-warn");
+        const details = (ping.rules.errors ?? []).map((e) => `${e.path ?? ""} ${e.message ?? ""}`.trim()).join("; ");
+        testResult.textContent = `${m.testRulesInvalid} ${details}`;
+      } else {
+        testResult.classList.add("kline-test-ok");
+        testResult.textContent = m.testOk(ping.version ?? "", ping.rules?.count ?? 0);
+      }
+    } catch (error) {
+      testResult.classList.add("kline-test-failed");
+      if (error instanceof RelayError && error.status === 401) testResult.textContent = m.testUnauthorized;
+      else testResult.textContent = m.testFailed(error instanceof Error ? error.message : String(error));
+    } finally {
+      testButton.disabled = false;
+    }
+  }
+
+  // Save ----------------------------------------------------------------------------------------
+  const save = new Button({ className: "kline-save", text: m.save, type: "submit" });
+  const cancel = new Button({ className: "kline-cancel", text: m.cancel });
+  cancel.addEventListener("click", () => history.back());
+  const footer = el("div", "kline-footer");
+  footer.append(save, cancel);
+  root.append(footer);
+
+  save.addEventListener("click", () => {
+    void (async () => {
+      status.classList.remove("kline-saved");
+      submitted = true;
+      if (!validate()) {
+        new Notification({ text: m.fixErrors, type: "danger", duration: 6000 }).open();
+        const firstError = root.querySelector(".kline-error-line:not([hidden]), [error]:not([error=''])");
+        firstError?.scrollIntoView({ block: "center" });
+        return;
+      }
+      const result = parseRuleSet(draft);
+      if (!result.ok) return;
+      const plan = planSave({
+        relayUrl: relayUrl.value ?? "",
+        newSecret: secretInput.value,
+        savedAuthorization,
+        savedRelayUrl,
+        ruleSet: result.ruleSet,
+      });
+      if (!plan.ok) return;
+      save.disabled = true;
+      try {
+        for (const entry of plan.plan.proxyConfigs) {
+          await host.setProxyConfig(entry.url, entry.method, entry.headers, entry.data);
+        }
+        await host.setConfig(plan.plan.config);
+      } finally {
+        save.disabled = false;
+      }
+      savedAuthorization = plan.plan.proxyConfigs.at(-1)?.headers.Authorization ?? savedAuthorization;
+      savedRelayUrl = plan.plan.config[CONFIG_KEYS.relayUrl] ?? savedRelayUrl;
+      secretInput.value = "";
+      secretInput.hidden = true;
+      replace.visible = true;
+      secretState.textContent = `•••••••• ${m.secretSaved}`;
+      secretHint.textContent = m.secretKeep;
+      status.classList.remove("kline-error-line");
+      status.classList.add("kline-saved");
+      status.textContent = m.saved;
+      new Notification({ text: m.saved, type: "success", duration: 3000 }).open();
+    })();
+  });
+
+  renderRules();
+}
