@@ -60,24 +60,25 @@ export async function handlePostback(deps: PostbackDeps, row: WebhookEventRow, e
 
   const key = { deliveryId: delivery.id, userId, buttonId: button.id };
   const { ack } = await store.claimAcknowledgement(key, row.eventId, event.timestamp);
-  if (ack.state === "written" || ack.eventId !== row.eventId) {
-    // Another tap owns this acknowledgement. Events of one user run in order, so that tap has
-    // finished (written) unless its job gave up; then this tap takes over the write.
-    if (ack.state === "written") {
-      await deps.replyOnce(row, event.replyToken, [POSTBACK_REPLIES.already]);
-      return "already recorded";
-    }
+  if (ack.state === "written" && ack.eventId !== row.eventId) {
+    // A second tap (another event): recorded once already.
+    await deps.replyOnce(row, event.replyToken, [POSTBACK_REPLIES.already]);
+    return "already recorded";
   }
-
-  const displayName = (await deps.profiles.displayName(userId, chatId)) ?? "LINE user";
-  await writeAcknowledgement(deps, delivery, button, {
-    displayName,
-    tappedAt: ack.tappedAt,
-    beforeComment: () => store.markAcknowledgementCommenting(key),
-    commentMayExist: ack.state === "commenting",
-  });
-  await store.completeAcknowledgement(key, displayName, deps.clock.now());
-  logger.info("acknowledgement written", { event: row.eventId, delivery: delivery.id, button: button.id, app: delivery.appId, record: delivery.recordId });
+  // Either this event's own acknowledgement (perhaps a re-run after a crash), or one an earlier
+  // tap left unfinished when its job gave up: this event completes it. Events of one user run in
+  // order, so no other event of this user is writing it now.
+  if (ack.state !== "written") {
+    const displayName = (await deps.profiles.displayName(userId, chatId)) ?? "LINE user";
+    await writeAcknowledgement(deps, delivery, button, {
+      displayName,
+      tappedAt: ack.tappedAt,
+      beforeComment: () => store.markAcknowledgementCommenting(key),
+      commentMayExist: ack.state === "commenting",
+    });
+    await store.completeAcknowledgement(key, displayName, deps.clock.now());
+    logger.info("acknowledgement written", { event: row.eventId, delivery: delivery.id, button: button.id, app: delivery.appId, record: delivery.recordId });
+  }
   await deps.replyOnce(row, event.replyToken, [button.reply ?? POSTBACK_REPLIES.done]);
   return "acknowledged";
 }
