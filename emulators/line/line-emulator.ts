@@ -5,7 +5,7 @@ import { AccessTokenRegistry, type EmulatedChannel, type IssuedToken } from "./a
 import { FaultPlan, type FailOptions, type FaultKind, type RequestKind } from "./fault-injection.js";
 import { checkMessageLimits, isPushTarget, isUserId } from "./message-limits.js";
 import { validatorFor, type OpenApiValidator, type ValidationIssue } from "./openapi-validator.js";
-import { defaultSpecDir, loadLineSpec } from "./spec-loader.js";
+import { defaultSpecDir, lineSpecsPresent, loadLineSpec } from "./spec-loader.js";
 
 /**
  * An emulator of the parts of the LINE Platform the relay uses: push / multicast / reply with
@@ -17,6 +17,14 @@ import { defaultSpecDir, loadLineSpec } from "./spec-loader.js";
 export interface LineEmulatorOptions {
   /** Folder of line-openapi's YAML files. Default: env LINE_OPENAPI_DIR, else ../shared/contracts/line-openapi. */
   specDir?: string;
+  /**
+   * "required" (default): the specs must be there, or creating the emulator throws. "if-present":
+   * without them request bodies are not checked against the specs (LINE's documented limits still
+   * are) and `warn` is told once; for the sandbox on a machine that has no copy of the specs.
+   */
+  specs?: "required" | "if-present";
+  /** Where the "specs missing" warning goes (default console.warn). */
+  warn?: (message: string) => void;
   /** Clock in ms; tokens, reply tokens and retry keys expire by it. */
   now?: () => number;
   channels?: EmulatedChannel[];
@@ -180,8 +188,14 @@ function dedupe(issues: ValidationIssue[]): ValidationIssue[] {
 export function createLineEmulator(options: LineEmulatorOptions = {}) {
   const now = options.now ?? Date.now;
   const specDir = options.specDir ?? defaultSpecDir();
-  const messaging: OpenApiValidator = validatorFor(loadLineSpec("messaging-api", specDir));
-  const tokenSpec: OpenApiValidator = validatorFor(loadLineSpec("channel-access-token", specDir));
+  const validating = options.specs !== "if-present" || lineSpecsPresent(specDir);
+  if (!validating) {
+    (options.warn ?? console.warn)(
+      `LINE emulator: no LINE OpenAPI specs at ${specDir} (set LINE_OPENAPI_DIR); request bodies are not validated against them`,
+    );
+  }
+  const messaging: OpenApiValidator | undefined = validating ? validatorFor(loadLineSpec("messaging-api", specDir)) : undefined;
+  const tokenSpec: OpenApiValidator | undefined = validating ? validatorFor(loadLineSpec("channel-access-token", specDir)) : undefined;
   const channels = (options.channels ?? [{ ...DEFAULT_CHANNEL }]).map((channel) => ({ ...channel }));
   const statelessTtlSeconds = options.statelessTokenTtlSeconds ?? 900;
   const replyTokenTtlMs = options.replyTokenTtlMs ?? 60_000;
@@ -305,7 +319,7 @@ export function createLineEmulator(options: LineEmulatorOptions = {}) {
   }
 
   function validateMessagesBody(schemaName: string, body: unknown): ValidationIssue[] {
-    const issues = messaging.validate(schemaName, body);
+    const issues = messaging ? messaging.validate(schemaName, body) : [];
     if (isObject(body)) issues.push(...checkMessageLimits(body.messages));
     return dedupe(issues);
   }
@@ -462,8 +476,8 @@ export function createLineEmulator(options: LineEmulatorOptions = {}) {
     }
     // Empty fields count as absent (some SDKs send client_assertion="" with a client secret).
     const form = Object.fromEntries([...new URLSearchParams(rawBodyOf(c))].filter(([, value]) => value !== ""));
-    const schema = tokenSpec.requestBodySchema(path, "post", "application/x-www-form-urlencoded");
-    const issues = schema ? tokenSpec.validate(schema, form) : [];
+    const schema = tokenSpec?.requestBodySchema(path, "post", "application/x-www-form-urlencoded");
+    const issues = tokenSpec && schema ? tokenSpec.validate(schema, form) : [];
     if (issues.length > 0) {
       const first = issues[0]!;
       return {
@@ -508,6 +522,8 @@ export function createLineEmulator(options: LineEmulatorOptions = {}) {
   return {
     app,
     specDir,
+    /** False when the specs were missing and `specs: "if-present"` let the emulator run without them. */
+    validatesAgainstSpecs: validating,
     channels: channels as readonly EmulatedChannel[],
     /** Every request, in arrival order. */
     requests,

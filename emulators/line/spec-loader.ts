@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
@@ -18,6 +18,11 @@ export function defaultSpecDir(): string {
   const fromEnv = process.env.LINE_OPENAPI_DIR;
   if (fromEnv) return path.resolve(fromEnv);
   return fileURLToPath(new URL("../../../shared/contracts/line-openapi/", import.meta.url));
+}
+
+/** Whether the spec files the emulator needs are in `specDir`. */
+export function lineSpecsPresent(specDir: string = defaultSpecDir()): boolean {
+  return (["messaging-api", "channel-access-token"] as const).every((name) => existsSync(path.resolve(specDir, `${name}.yml`)));
 }
 
 export function loadLineSpec(name: LineSpecName, specDir: string = defaultSpecDir()): OpenApiDocument {

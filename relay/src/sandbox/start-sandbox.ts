@@ -1,0 +1,199 @@
+/**
+ * Sandbox mode: the whole loop on one machine with nothing to set up. The relay runs as in
+ * production (createRelay, SQLite store, workers, real HTTP to LINE and kintone), but LINE and
+ * kintone are the project's emulators, in this process on 127.0.0.1 ephemeral ports, and the
+ * kintone page emulator runs the built plugin with its settings already saved for the demo app.
+ *
+ * One port (PORT) serves everything a browser needs:
+ *   /playground           the record page and a phone side by side (emulators/playground)
+ *   /k/..., /__emu/...    the kintone page emulator (record page, plugin settings page, proxy)
+ *   everything else       the relay itself (/v1/*, /line/webhook, /healthz)
+ * Every secret is generated at start and the data dir is a fresh temporary folder, removed on close.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Hono } from "hono";
+import { DEMO_API_TOKEN, DEMO_APP_ID, demoRuleSet } from "../../../emulators/demo-app.js";
+import { createKintoneEmulator, type KintoneEmulator } from "../../../emulators/kintone/kintone-emulator.js";
+import { createKintonePageEmulator, type KintonePageEmulator } from "../../../emulators/kintone-page/kintone-page-emulator.js";
+import { createLineEmulator, type LineEmulator } from "../../../emulators/line/line-emulator.js";
+import { listen, type RunningServer } from "../../../emulators/listen.js";
+import { createLineWebhookSender } from "../../../emulators/playground/line-webhook-sender.js";
+import { createPlayground } from "../../../emulators/playground/playground-server.js";
+import type { RuleSet } from "../../../common/rules/rule-set.js";
+import { planSave } from "../../../plugin/src/settings/save-plan.js";
+import { createRelay, type Relay } from "../app.js";
+import { systemClock } from "../clock.js";
+import { createKintoneRestClient } from "../kintone/kintone-rest-client.js";
+import { createChannelAccessTokenSource } from "../line/channel-access-token.js";
+import { createProfileClient } from "../line/profile-client.js";
+import { createPushSender } from "../line/push-sender.js";
+import { createReplySender } from "../line/reply-sender.js";
+import { createLogger, type LogLevel } from "../logger.js";
+import { createPostbackTokens } from "../postback-token.js";
+import { openSqliteStore } from "../store/sqlite-store.js";
+import { SANDBOX_APP_NAME, SANDBOX_BOT, SANDBOX_USER, seedDemoApp } from "./demo-data.js";
+import { loadPluginZip } from "./plugin-zip.js";
+
+export interface SandboxOptions {
+  /** Port of the relay and the playground (0: any free port). */
+  port: number;
+  logLevel?: LogLevel;
+  /** Lines for the person at the console (default console.log). */
+  say?: (line: string) => void;
+  /** Called once the port is bound, before the slower start-up steps (the plugin build). */
+  onListening?: (url: string) => void;
+  /** Default dist/plugin.zip in the checkout (built when missing). */
+  pluginZipPath?: string;
+}
+
+export interface Sandbox {
+  /** Base URL of the relay (and of the playground and the kintone pages). */
+  url: string;
+  playgroundUrl: string;
+  relaySecret: string;
+  user: { id: string; displayName: string };
+  records: Array<{ id: string; label: string }>;
+  appId: number;
+  line: LineEmulator;
+  kintone: KintoneEmulator;
+  pages: KintonePageEmulator;
+  relay: Relay;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+const STARTING_PAGE = `<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="2">
+<title>Sandbox starting</title><p style="font-family:sans-serif">The sandbox is starting (building the plugin the first time)…
+this page reloads by itself.</p>`;
+
+const secret = (bytes: number): string => randomBytes(bytes).toString("hex");
+
+export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
+  const say = options.say ?? ((line: string) => console.log(line));
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const closeAll = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  };
+
+  // Bind the port first: it is the address to print, and a port in use should fail at once.
+  let handle: ((request: Request, env: unknown) => Response | Promise<Response>) | undefined;
+  const front = new Hono();
+  front.all("*", (c) => (handle ? handle(c.req.raw, c.env) : c.html(STARTING_PAGE, 503, { "retry-after": "2" })));
+  const frontServer: RunningServer = await listen(front, options.port);
+  cleanups.push(() => frontServer.close());
+  const url = frontServer.url;
+  options.onListening?.(url);
+
+  try {
+    const now = systemClock.now;
+    const relaySecret = secret(24);
+    const channel = { channelId: "2000000001", channelSecret: secret(16) };
+    const accessToken = randomBytes(32).toString("base64url");
+    const signingKey = secret(32);
+
+    const line = createLineEmulator({
+      specs: "if-present",
+      warn: (message) => say(`warning: ${message}`),
+      channels: [channel],
+      longLivedTokens: [accessToken],
+    });
+    line.setProfile(SANDBOX_USER.id, { displayName: SANDBOX_USER.displayName, language: "en" });
+    const kintone = createKintoneEmulator({ now });
+    const records = seedDemoApp(kintone, DEMO_API_TOKEN, now());
+    const lineServer = await listen(line.app);
+    cleanups.push(() => lineServer.close());
+    const kintoneServer = await listen(kintone.app);
+    cleanups.push(() => kintoneServer.close());
+
+    const pluginZip = await loadPluginZip(say, options.pluginZipPath);
+
+    const dataDir = mkdtempSync(path.join(tmpdir(), "kline-sandbox-"));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const store = openSqliteStore(dataDir);
+    cleanups.push(() => store.close());
+    const logger = createLogger({ level: options.logLevel ?? "info", secrets: [relaySecret, channel.channelSecret, accessToken, signingKey] });
+    const tokens = createChannelAccessTokenSource({ kind: "long-lived", token: accessToken }, { apiBaseUrl: lineServer.url, now });
+    const lineHttp = { apiBaseUrl: lineServer.url, tokens };
+    const relay = createRelay({
+      settings: {
+        relaySecret,
+        lineChannelSecret: channel.channelSecret,
+        // Record links in messages open the emulated record page on this same port.
+        kintoneBaseUrl: url,
+        timeZone: "Asia/Tokyo",
+        confirmTimeoutMs: 30_000,
+        replyDeadlineMs: 50_000,
+        welcomeText: "Thanks for adding us! (sandbox)",
+      },
+      store,
+      kintone: createKintoneRestClient({ baseUrl: kintoneServer.url, apiTokens: [DEMO_API_TOKEN] }),
+      push: createPushSender(lineHttp),
+      replies: createReplySender(lineHttp),
+      profiles: createProfileClient(lineHttp),
+      tokens: createPostbackTokens([signingKey]),
+      clock: systemClock,
+      logger,
+    });
+    await relay.worker.start();
+    cleanups.push(() => relay.worker.stop());
+
+    const pages = createKintonePageEmulator({ pluginZip, kintoneUrl: kintoneServer.url, apiToken: DEMO_API_TOKEN });
+    // What the admin's "Save" on the plugin's settings page would store for the demo app.
+    const saved = planSave({
+      relayUrl: url,
+      newSecret: relaySecret,
+      savedAuthorization: null,
+      savedRelayUrl: null,
+      ruleSet: demoRuleSet() as RuleSet,
+    });
+    if (!saved.ok) throw new Error(`sandbox: the demo plugin settings are invalid: ${JSON.stringify(saved.problems)}`);
+    pages.saveConfig(DEMO_APP_ID, saved.plan.config);
+    for (const entry of saved.plan.proxyConfigs) pages.saveProxyConfig(DEMO_APP_ID, entry);
+
+    const settingsPath = `/k/admin/app/${DEMO_APP_ID}/plugin/config?pluginId=${pages.pluginId}`;
+    const playground = await createPlayground({
+      appId: DEMO_APP_ID,
+      appName: SANDBOX_APP_NAME,
+      records,
+      settingsPath,
+      user: SANDBOX_USER,
+      botName: SANDBOX_BOT.name,
+      delivered: line.delivered,
+      webhook: createLineWebhookSender({
+        webhookUrl: `${url}/line/webhook`,
+        channelSecret: channel.channelSecret,
+        botUserId: SANDBOX_BOT.userId,
+        issueReplyToken: (source) => line.issueReplyToken(source),
+      }),
+    });
+
+    handle = (request, env) => {
+      const { pathname } = new URL(request.url);
+      if (pathname === "/") return Response.redirect(new URL("/playground", request.url).href, 302);
+      if (pathname === "/playground" || pathname.startsWith("/playground/")) return playground.fetch(request, env);
+      if (pathname.startsWith("/k/") || pathname.startsWith("/__emu/")) return pages.app.fetch(request, env);
+      return relay.app.fetch(request, env);
+    };
+
+    return {
+      url,
+      playgroundUrl: `${url}/playground`,
+      relaySecret,
+      user: { ...SANDBOX_USER },
+      records,
+      appId: DEMO_APP_ID,
+      line,
+      kintone,
+      pages,
+      relay,
+      dataDir,
+      close: closeAll,
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
