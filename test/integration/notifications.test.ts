@@ -279,6 +279,28 @@ describe("LINE failures", () => {
 });
 
 describe("stateless channel access tokens", () => {
+  it("renews a token before it expires: after 15 minutes the next push uses a new token, with no 401 at all", async () => {
+    let offset = 0;
+    stack = await startStack({ tokenKind: "stateless", clock: { now: () => Date.now() + offset } });
+    const first = addOrder();
+    const n1 = (await (await stack.notify(approve(first.id))).json()) as { id: string };
+    stack.kintone.runAction(stack.demoAppId, first.id, "Approve");
+    await notificationState(n1.id, ["dispatched"]);
+    await waitFor(() => stack.line.delivered.length === 1, 5000, "first push");
+
+    offset = 15 * 60_000; // the first token's whole lifetime has passed, for LINE and the relay alike
+
+    const second = addOrder({ order_no: "A-300" });
+    const n2 = (await (await stack.notify(approve(second.id))).json()) as { id: string };
+    stack.kintone.runAction(stack.demoAppId, second.id, "Approve");
+    await notificationState(n2.id, ["dispatched"]);
+    await waitFor(() => stack.line.delivered.length === 2, 5000, "second push");
+    await stack.relay.worker.idle();
+    expect(stack.line.delivered[1]?.accessToken).not.toBe(stack.line.delivered[0]?.accessToken);
+    expect(pushRequests().map((r) => r.status)).toEqual([200, 200]);
+    expect(stack.line.requests.filter((r) => r.path === "/oauth2/v3/token")).toHaveLength(2);
+  });
+
   it("renews an expired token mid-run: the next push uses a new token and nothing fails", async () => {
     stack = await startStack({ tokenKind: "stateless" });
     const first = addOrder();

@@ -111,6 +111,26 @@ describe("POST /line/webhook: a tap becomes an acknowledgement", () => {
     expect(replyTexts()).toEqual(["Thanks, we noted it.", expect.stringContaining("already")]);
   });
 
+  it("runs one user's events in timestamp order, whatever order they arrive in", async () => {
+    const { postbackData } = await deliverOrder();
+    const now = Date.now();
+    const early = postbackEvent(postbackData, { userId: USER_A, replyToken: stack.line.issueReplyToken({ userId: USER_A }), timestamp: now - 2000 });
+    const late = postbackEvent(postbackData, { userId: USER_A, replyToken: stack.line.issueReplyToken({ userId: USER_A }), timestamp: now });
+    // LINE may deliver out of order: the later tap arrives first, even in the same request.
+    expect((await postWebhook(stack.relayUrl, webhookBody([late, early]), TEST_CHANNEL_SECRET)).status).toBe(200);
+    await webhookEventsDone(2);
+    // The earlier tap ran first, so it is the one that was recorded.
+    const ack = stack.store.db.prepare(`SELECT event_id, tapped_at FROM acknowledgements`).get();
+    expect(ack).toEqual({ event_id: early.webhookEventId, tapped_at: early.timestamp });
+    const outcomes = stack.store.db.prepare(`SELECT event_id, outcome FROM webhook_events`).all();
+    expect(outcomes).toEqual(
+      expect.arrayContaining([
+        { event_id: early.webhookEventId, outcome: "acknowledged" },
+        { event_id: late.webhookEventId, outcome: "already recorded" },
+      ]),
+    );
+  });
+
   it("one request carrying several events handles every one of them", async () => {
     const { postbackData } = await deliverOrder(`${USER_A}\n${USER_B}`);
     const events = [USER_A, USER_B].map((userId) =>
@@ -245,6 +265,30 @@ describe("follow, unfollow, groups and link codes", () => {
     await stack.relay.worker.idle();
     expect(await stack.store.listRecipientOutcomes(id)).toEqual([expect.objectContaining({ recipientId: USER_A, state: "blocked" })]);
     expect(stack.line.requests.filter((r) => r.path === "/v2/bot/message/push")).toHaveLength(0);
+  });
+
+  it("a tap in a group by a member of the group the message went to is acknowledged with the member's group profile name", async () => {
+    const groupId = "C" + "2".repeat(32);
+    stack.line.setGroupMemberProfile(groupId, USER_B, { displayName: "Taro (group)" });
+    const { id: recordId } = stack.kintone.addRecord(stack.demoAppId, { order_no: "G-1", line_user_id: "" });
+    const response = await stack.notify({
+      appId: stack.demoAppId,
+      recordId,
+      action: "Approve",
+      status: "Submitted",
+      nextStatus: "Approved",
+      rules: JSON.stringify(demoRuleSet({ fixedIds: [groupId] })),
+    });
+    expect(response.status).toBe(202);
+    stack.kintone.runAction(stack.demoAppId, recordId, "Approve");
+    await waitFor(() => stack.line.delivered.length === 1, 5000, "the group push");
+    expect(stack.line.delivered[0]?.to).toEqual([groupId]);
+    const data = /"data":"([^"]+)"/.exec(JSON.stringify(stack.line.delivered[0]?.messages))?.[1] ?? "";
+    const replyToken = stack.line.issueReplyToken({ userId: USER_B, groupId });
+    await postWebhook(stack.relayUrl, webhookBody([postbackEvent(data, { userId: USER_B, groupId, replyToken })]), TEST_CHANNEL_SECRET);
+    await webhookEventsDone(1);
+    expect(stack.kintone.getRecord(stack.demoAppId, recordId)["ack_by"]?.value).toBe("Taro (group)");
+    expect(stack.line.requests.some((r) => r.path === `/v2/bot/group/${groupId}/member/${USER_B}`)).toBe(true);
   });
 
   it("join remembers the group and GET /v1/groups lists it (bearer secret)", async () => {
