@@ -9,6 +9,7 @@ import { isValidLineSignature } from "../../relay/src/webhook/verify-signature.j
 /**
  * One benchmark target in its own process (so the load generator does not share its event loop):
  *   relay <dataDir>  the relay's real app: signature, envelope, durable inbox commit, 200
+ *                    (BENCH_INBOX=main-thread: without the inbox writer thread, for comparison)
  *   bare             a Hono handler that only verifies the signature and answers 200
  * Prints "port <n>" when listening.
  */
@@ -24,6 +25,10 @@ if (mode === "bare") {
   });
 } else {
   const unused = () => Promise.reject(new Error("not used by the webhook endpoint"));
+  const store = openSqliteStore(dataDir ?? "./bench-data");
+  // BENCH_INBOX=main-thread: stop the inbox writer thread, so the store commits on the event
+  // loop's connection as it did before the writer existed (for comparisons).
+  if (process.env.BENCH_INBOX === "main-thread") await store.inbox?.close();
   const relay = createRelay({
     settings: {
       relaySecret: "bench-relay-secret-0123456789",
@@ -34,7 +39,7 @@ if (mode === "bare") {
       replyDeadlineMs: 50_000,
       welcomeText: "",
     },
-    store: openSqliteStore(dataDir ?? "./bench-data"),
+    store,
     kintone: { getRecord: unused, getFormFields: unused, updateRecord: unused, addComment: unused, getRecentComments: unused },
     push: { send: unused },
     replies: { reply: unused },

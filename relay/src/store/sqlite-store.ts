@@ -24,11 +24,14 @@ import type {
   SkippedRecipient,
 } from "./relay-store.js";
 import { MIGRATIONS } from "./sqlite-schema.js";
+import { startSqliteInboxWriter, type InboxWriter } from "./sqlite-inbox-writer.js";
 
 /**
  * SQLite (WAL, synchronous=FULL) in RELAY_DATA_DIR. FULL makes every commit durable against
  * power loss, not only against a killed process; the webhook benchmark shows what it costs.
- * better-sqlite3 is synchronous, so each method is one short transaction on the event loop.
+ * better-sqlite3 is synchronous, so each method is one short transaction on the event loop,
+ * except the webhook inbox (the hot path): its commits, fsync included, are made by a worker
+ * thread with its own connection (sqlite-inbox-writer.ts). ":memory:" keeps everything in-thread.
  */
 export function openSqliteStore(dataDir: string, options: { synchronous?: "FULL" | "NORMAL" } = {}): SqliteStore {
   if (dataDir !== ":memory:") mkdirSync(dataDir, { recursive: true });
@@ -38,9 +41,13 @@ export function openSqliteStore(dataDir: string, options: { synchronous?: "FULL"
   db.pragma("busy_timeout = 5000");
   db.pragma("foreign_keys = ON");
   migrate(db);
-  const checkpointer = dataDir === ":memory:" ? undefined : startCheckpointer(join(dataDir, "relay.sqlite"));
-  if (checkpointer) db.pragma("wal_autocheckpoint = 0");
-  return new SqliteStore(db, checkpointer);
+  if (dataDir === ":memory:") return new SqliteStore(db);
+  const file = join(dataDir, "relay.sqlite");
+  const checkpointer = startCheckpointer(file);
+  db.pragma("wal_autocheckpoint = 0");
+  // Started after the migrations: the writer prepares its statements against the final schema.
+  const inbox = startSqliteInboxWriter(file, { synchronous: options.synchronous ?? "FULL" });
+  return new SqliteStore(db, checkpointer, inbox);
 }
 
 /**
@@ -142,6 +149,8 @@ export class SqliteStore implements RelayStore {
   constructor(
     readonly db: Database.Database,
     private readonly checkpointer?: Worker,
+    /** Commits the webhook inbox off the event loop; absent for ":memory:". */
+    readonly inbox?: InboxWriter,
   ) {}
 
   private readonly statements = new Map<string, Database.Statement>();
@@ -171,6 +180,10 @@ export class SqliteStore implements RelayStore {
   }
 
   async enqueueNotification(input: NotificationInput, dedupKey: string, now: number): Promise<EnqueueResult> {
+    // IMMEDIATE (here and in claimJob): the transaction reads before it writes, and the inbox
+    // writer's connection commits concurrently. A deferred one would fail with SQLITE_BUSY when
+    // upgrading its read to a write (SQLite cannot wait there); IMMEDIATE takes the write lock
+    // first, waiting through busy_timeout for at most one inbox commit.
     return this.db.transaction((): EnqueueResult => {
       const existing = this.sql(`SELECT id FROM notifications WHERE dedup_key = ? AND state = 'pending'`)
         .get(dedupKey) as { id: string } | undefined;
@@ -183,7 +196,7 @@ export class SqliteStore implements RelayStore {
         .run(id, dedupKey, input.appId, input.recordId, input.action, input.status, input.nextStatus, input.rules, now, now);
       this.insertJob("notification", id, now);
       return { id, duplicate: false };
-    })();
+    }).immediate();
   }
 
   async getNotification(id: string): Promise<NotificationRow | undefined> {
@@ -309,7 +322,7 @@ export class SqliteStore implements RelayStore {
       if (!row) return undefined;
       this.sql(`UPDATE jobs SET state = 'running', lease_until = ? WHERE id = ?`).run(now + leaseMs, row.id);
       return { id: row.id, kind: row.kind, refId: row.ref_id, attempts: row.attempts, createdAt: row.created_at };
-    })();
+    }).immediate();
   }
 
   async retryJob(id: string, runAt: number, note: string): Promise<void> {
@@ -331,6 +344,9 @@ export class SqliteStore implements RelayStore {
   }
 
   async storeWebhookEvents(events: InboundEvent[], now: number): Promise<{ stored: number; duplicates: number }> {
+    // The writer thread when it runs (same SQL, its own connection); this connection otherwise
+    // (":memory:", or the writer died: durability is the same, only the event loop waits).
+    if (this.inbox?.available) return this.inbox.write(events, now);
     return this.db.transaction(() => {
       const insert = this.sql(
         `INSERT OR IGNORE INTO webhook_events (event_id, type, source_key, timestamp, received_at, redelivery, body)
@@ -524,9 +540,12 @@ export class SqliteStore implements RelayStore {
   }
 
   async close(): Promise<void> {
+    // The inbox writer first: its queued commits finish before the final checkpoint.
+    await this.inbox?.close();
     this.db.close();
     if (this.checkpointer) {
       const exited = new Promise((resolve) => this.checkpointer?.once("exit", resolve));
+      this.checkpointer.ref(); // unref'd while running: without this, an otherwise idle process exits mid-close
       this.checkpointer.postMessage("close");
       await exited;
     }
