@@ -63,6 +63,15 @@ export async function startRelay(env: NodeJS.ProcessEnv): Promise<void> {
   });
 
   await worker.start();
+  // Housekeeping: finished jobs, processed webhook events and spent link codes go after a week
+  // (far past LINE's redelivery), so the database stays small.
+  const prune = () =>
+    store
+      .pruneFinished(systemClock.now() - 7 * 24 * 60 * 60_000)
+      .then((removed) => removed > 0 && logger.info("pruned finished rows", { removed }))
+      .catch((error: unknown) => logger.error("pruning failed", { error }));
+  setInterval(() => void prune(), 60 * 60_000).unref();
+  void prune();
   const server = serve({ fetch: app.fetch, port: settings.port }, (info) => {
     // Always printed, whatever LOG_LEVEL says: the operator needs to know where the relay is.
     console.log(

@@ -42,7 +42,7 @@ export function createNotificationHandler(deps: ProcessNotificationDeps) {
     const notification = await store.getNotification(job.refId);
     if (!notification || notification.state !== "pending") {
       // Already finished by an earlier run that died before marking the job done.
-      if (notification) await store.dispatchNotification(job.id, notification.id, [], [], clock.now());
+      await store.finishJob(job.id);
       return { done: true };
     }
     const end = async (state: "not_confirmed" | "no_match" | "record_missing" | "failed", detail: string) => {

@@ -26,7 +26,7 @@ export function createDeliveryHandler(deps: SendDeliveryDeps) {
   return async function sendDelivery(job: Job): Promise<JobResult> {
     const delivery = await store.getDelivery(job.refId);
     if (!delivery || delivery.state !== "pending") {
-      if (delivery) await store.finishDelivery(job.id, delivery.id, delivery.state === "sent" ? "sent" : "failed", delivery.detail, clock.now());
+      await store.finishJob(job.id);
       return { done: true };
     }
     const outcome = await deps.push.send(delivery.method, delivery.body, delivery.retryKey);

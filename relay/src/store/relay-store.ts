@@ -153,6 +153,11 @@ export interface RelayStore {
   listRecipientOutcomes(notificationId: string): Promise<RecipientOutcome[]>;
   listRecordDeliveries(appId: string, recordId: string): Promise<DeliveryRow[]>;
 
+  /** Marks a job done whose work was already finished by an earlier run. */
+  finishJob(jobId: string): Promise<void>;
+  /** Deletes finished jobs, processed webhook events and spent link codes older than `before`. */
+  pruneFinished(before: number): Promise<number>;
+
   /** Takes the next due job (runAt <= now) and leases it; undefined when none is due. */
   claimJob(now: number, leaseMs: number): Promise<Job | undefined>;
   /** Gives a job back to run again at `runAt` (attempts + 1). */

@@ -175,6 +175,26 @@ export class SqliteStore implements RelayStore {
     return id;
   }
 
+  /** Ends a job whose work an earlier run already finished (it died before marking the job). */
+  async finishJob(jobId: string): Promise<void> {
+    this.completeJob(jobId);
+  }
+
+  /**
+   * Forgets what is old and finished: done jobs, processed webhook events (LINE's redelivery
+   * stops long before), used or expired link codes and old wrong guesses. Deliveries and
+   * acknowledgements stay: the record panel shows them.
+   */
+  async pruneFinished(before: number): Promise<number> {
+    return this.db.transaction(() => {
+      let removed = this.sql(`DELETE FROM jobs WHERE state = 'done' AND created_at < ?`).run(before).changes;
+      removed += this.sql(`DELETE FROM webhook_events WHERE state = 'done' AND received_at < ?`).run(before).changes;
+      removed += this.sql(`DELETE FROM link_codes WHERE expires_at < ?`).run(before).changes;
+      removed += this.sql(`DELETE FROM link_attempts WHERE at < ?`).run(before).changes;
+      return removed;
+    })();
+  }
+
   protected completeJob(jobId: string): void {
     this.sql(`UPDATE jobs SET state = 'done', lease_until = NULL WHERE id = ?`).run(jobId);
   }

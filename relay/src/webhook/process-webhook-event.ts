@@ -84,7 +84,7 @@ export function createWebhookEventHandler(deps: WebhookEventDeps) {
   return async function processWebhookEvent(job: Job): Promise<JobResult> {
     const row = await store.getWebhookEvent(job.refId);
     if (!row || row.state === "done") {
-      await store.finishWebhookEvent(job.id, job.refId, row?.outcome ?? "missing");
+      await store.finishJob(job.id);
       return { done: true };
     }
     try {
