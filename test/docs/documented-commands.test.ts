@@ -44,6 +44,7 @@ const EVIDENCE: Record<string, () => void> = {
     expect(read("test/helpers/relay-process.ts")).toContain('"relay/src/server.ts"');
   },
   "npm run backup -- backup.sqlite": () => expect(read("test/relay/backup.test.ts")).toContain('"backup", "--"'),
+  "npm run backup -- <file>": () => expect(read("test/relay/backup.test.ts")).toContain('"backup", "--"'),
   "npm run bench:webhook": () => expect(read("test/relay/bench-webhook.test.ts")).toContain('"bench:webhook"'),
   "npm run check:boundaries": () => expect(pkg.scripts.test).toContain("npm run check:boundaries"),
   "npm run schema": () => {
