@@ -11,6 +11,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import validateManifestModule from "@kintone/plugin-manifest-validator";
 import { packPluginFromManifest } from "@kintone/plugin-packer/from-manifest";
+import { manifestFiles } from "../common/kintone/plugin-manifest.js";
 
 // A CommonJS module with `exports.default`: Node's ESM loader hands over the whole exports object.
 const validateManifest =
@@ -32,20 +33,6 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-/** Every local file the manifest names, as kintone's packer collects them. */
-function manifestFiles(manifest: Manifest): string[] {
-  const files = [
-    ...(manifest.desktop?.js ?? []),
-    ...(manifest.desktop?.css ?? []),
-    ...(manifest.mobile?.js ?? []),
-    ...(manifest.mobile?.css ?? []),
-    ...(manifest.config?.js ?? []),
-    ...(manifest.config?.css ?? []),
-    ...(manifest.config?.html ? [manifest.config.html] : []),
-    manifest.icon,
-  ].filter((file) => !/^https?:\/\//.test(file));
-  return [...new Set(files)];
-}
 
 function loadOrCreateKey(ppkPath: string): string {
   if (existsSync(ppkPath)) return readFileSync(ppkPath, "utf8");

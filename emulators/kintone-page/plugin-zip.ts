@@ -5,6 +5,9 @@
  */
 import { createHash, createPublicKey, createVerify } from "node:crypto";
 import { inflateRawSync } from "node:zlib";
+import type { PluginManifest } from "../../common/kintone/plugin-manifest.js";
+
+export { manifestFiles, type PluginManifest } from "../../common/kintone/plugin-manifest.js";
 
 /** Entries of a zip (stored or deflated), by name. Enough for the packer's output. */
 export function unzip(zip: Buffer): Map<string, Buffer> {
@@ -44,17 +47,6 @@ export function unzip(zip: Buffer): Map<string, Buffer> {
   return entries;
 }
 
-export interface PluginManifest {
-  manifest_version: number;
-  version: string | number;
-  type: string;
-  name: Record<string, string>;
-  description?: Record<string, string>;
-  icon: string;
-  desktop?: { js?: string[]; css?: string[] };
-  mobile?: { js?: string[]; css?: string[] };
-  config?: { html?: string; js?: string[]; css?: string[]; required_params?: string[] };
-}
 
 export interface PluginPackage {
   id: string;
@@ -94,19 +86,4 @@ export function readPluginZip(zip: Buffer): PluginPackage {
     signature,
     signatureValid,
   };
-}
-
-/** Every local file the manifest names. */
-export function manifestFiles(manifest: PluginManifest): string[] {
-  const list = [
-    ...(manifest.desktop?.js ?? []),
-    ...(manifest.desktop?.css ?? []),
-    ...(manifest.mobile?.js ?? []),
-    ...(manifest.mobile?.css ?? []),
-    ...(manifest.config?.js ?? []),
-    ...(manifest.config?.css ?? []),
-    ...(manifest.config?.html ? [manifest.config.html] : []),
-    manifest.icon,
-  ].filter((file) => !/^https?:\/\//.test(file));
-  return [...new Set(list)];
 }

@@ -1,53 +1,23 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
-import { DEMO_API_TOKEN, DEMO_APP_ID, DEMO_FIELDS, DEMO_PROCESS, demoRuleSet } from "../../emulators/demo-app.js";
-import { createKintoneEmulator } from "../../emulators/kintone/kintone-emulator.js";
-import { createLineEmulator } from "../../emulators/line/line-emulator.js";
-import { listen, type RunningServer } from "../../emulators/listen.js";
-import { startRelayProcess, type RelayProcess } from "../helpers/relay-process.js";
-import { TEST_CHANNEL_SECRET, TEST_LONG_LIVED_TOKEN, TEST_RELAY_SECRET, waitFor } from "../helpers/start-stack.js";
+import { demoRuleSet } from "../../emulators/demo-app.js";
+import { startProcessStack } from "../helpers/relay-process.js";
+import { waitFor } from "../helpers/start-stack.js";
 
-const cleanups: Array<() => Promise<unknown> | void> = [];
+let stack: Awaited<ReturnType<typeof startProcessStack>> | undefined;
 afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await stack?.close();
 });
 
 it("a relay killed with SIGKILL after answering 202 pushes exactly once after a restart on the same data dir", async () => {
-  const line = createLineEmulator({ longLivedTokens: [TEST_LONG_LIVED_TOKEN] });
-  const kintone = createKintoneEmulator();
-  kintone.addApp({ id: DEMO_APP_ID, fields: DEMO_FIELDS, process: DEMO_PROCESS, apiTokens: [{ token: DEMO_API_TOKEN }] });
-  const servers: RunningServer[] = [await listen(line.app), await listen(kintone.app)];
-  cleanups.push(() => Promise.all(servers.map((s) => s.close())));
-  const [lineServer, kintoneServer] = servers as [RunningServer, RunningServer];
-  const dataDir = mkdtempSync(join(tmpdir(), "relay-crash-"));
-  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-
-  const env = {
-    RELAY_SECRET: TEST_RELAY_SECRET,
-    LINE_CHANNEL_SECRET: TEST_CHANNEL_SECRET,
-    LINE_CHANNEL_ACCESS_TOKEN: TEST_LONG_LIVED_TOKEN,
-    LINE_API_BASE_URL: lineServer.url,
-    KINTONE_BASE_URL: kintoneServer.url,
-    KINTONE_API_TOKEN: DEMO_API_TOKEN,
-    RELAY_DATA_DIR: join(dataDir, "data"),
-    RELAY_CONFIRM_TIMEOUT_MS: "60000",
-  };
-  const track = (relay: RelayProcess) => {
-    cleanups.push(() => {
-      if (relay.child.exitCode === null) relay.child.kill("SIGKILL");
-    });
-    return relay;
-  };
-
-  const { id: recordId } = kintone.addRecord(DEMO_APP_ID, { order_no: "A-1", line_user_id: "U" + "1".repeat(32) });
-  const first = track(await startRelayProcess(env, dataDir));
+  stack = await startProcessStack({ RELAY_CONFIRM_TIMEOUT_MS: "60000" });
+  const { line, kintone, appId } = stack;
+  const { id: recordId } = kintone.addRecord(appId, { order_no: "A-1", line_user_id: "U" + "1".repeat(32) });
+  const first = await stack.start();
   const response = await fetch(`${first.url}/v1/notifications`, {
     method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${TEST_RELAY_SECRET}` },
+    headers: { "content-type": "application/json", authorization: `Bearer ${stack.relaySecret}` },
     body: JSON.stringify({
-      appId: DEMO_APP_ID,
+      appId,
       recordId,
       action: "Approve",
       status: "Submitted",
@@ -62,8 +32,8 @@ it("a relay killed with SIGKILL after answering 202 pushes exactly once after a 
   expect(await first.exited).toBe("SIGKILL");
   expect(line.requests).toHaveLength(0);
 
-  kintone.runAction(DEMO_APP_ID, recordId, "Approve");
-  const second = track(await startRelayProcess(env, dataDir));
+  kintone.runAction(appId, recordId, "Approve");
+  const second = await stack.start();
   await waitFor(() => line.delivered.length === 1, 15_000, "the push after restart");
   // Give a duplicate every chance to appear.
   await new Promise((resolve) => setTimeout(resolve, 1000));

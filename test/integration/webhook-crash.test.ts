@@ -1,52 +1,26 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
-import { DEMO_API_TOKEN, DEMO_APP_ID, DEMO_FIELDS, DEMO_PROCESS, demoRuleSet } from "../../emulators/demo-app.js";
-import { createKintoneEmulator } from "../../emulators/kintone/kintone-emulator.js";
-import { createLineEmulator } from "../../emulators/line/line-emulator.js";
-import { listen, type RunningServer } from "../../emulators/listen.js";
+import { demoRuleSet } from "../../emulators/demo-app.js";
 import { postbackEvent, postWebhook, webhookBody } from "../helpers/line-webhook.js";
-import { startRelayProcess, type RelayProcess } from "../helpers/relay-process.js";
-import { TEST_CHANNEL_SECRET, TEST_LONG_LIVED_TOKEN, TEST_RELAY_SECRET, waitFor } from "../helpers/start-stack.js";
+import { startProcessStack } from "../helpers/relay-process.js";
+import { waitFor } from "../helpers/start-stack.js";
 
 const TAPS = 200;
-const cleanups: Array<() => Promise<unknown> | void> = [];
+let stack: Awaited<ReturnType<typeof startProcessStack>> | undefined;
 afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await stack?.close();
 });
 
 it("200 taps, relay killed with SIGKILL midway and restarted: 200 acknowledgements, each exactly once", { timeout: 90_000 }, async () => {
-  const line = createLineEmulator({ longLivedTokens: [TEST_LONG_LIVED_TOKEN] });
-  const kintone = createKintoneEmulator();
-  kintone.addApp({ id: DEMO_APP_ID, fields: DEMO_FIELDS, process: DEMO_PROCESS, apiTokens: [{ token: DEMO_API_TOKEN }] });
-  const servers: RunningServer[] = [await listen(line.app), await listen(kintone.app)];
-  cleanups.push(() => Promise.all(servers.map((s) => s.close())));
-  const [lineServer, kintoneServer] = servers as [RunningServer, RunningServer];
-  const dataDir = mkdtempSync(join(tmpdir(), "relay-webhook-crash-"));
-  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-  const env = {
-    RELAY_SECRET: TEST_RELAY_SECRET,
-    LINE_CHANNEL_SECRET: TEST_CHANNEL_SECRET,
-    LINE_CHANNEL_ACCESS_TOKEN: TEST_LONG_LIVED_TOKEN,
-    LINE_API_BASE_URL: lineServer.url,
-    KINTONE_BASE_URL: kintoneServer.url,
-    KINTONE_API_TOKEN: DEMO_API_TOKEN,
-    RELAY_DATA_DIR: join(dataDir, "data"),
-    LOG_LEVEL: "warn",
-  };
-  const track = (relay: RelayProcess) => {
-    cleanups.push(() => {
-      if (relay.child.exitCode === null) relay.child.kill("SIGKILL");
-    });
-    return relay;
-  };
-
+  stack = await startProcessStack({ LOG_LEVEL: "warn" });
+  const { line, kintone } = stack;
+  const DEMO_APP_ID = stack.appId;
+  const TEST_CHANNEL_SECRET = stack.channelSecret;
+  const TEST_RELAY_SECRET = stack.relaySecret;
   const users = Array.from({ length: TAPS }, (_, i) => "U" + i.toString(16).padStart(32, "0"));
   users.forEach((userId, i) => line.setProfile(userId, { displayName: `Customer ${i}` }));
   const { id: recordId } = kintone.addRecord(DEMO_APP_ID, { order_no: "M-1", line_user_id: users.join("\n") });
 
-  let relay = track(await startRelayProcess(env, dataDir));
+  let relay = await stack.start();
   const notify = await fetch(`${relay.url}/v1/notifications`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${TEST_RELAY_SECRET}` },
@@ -87,7 +61,7 @@ it("200 taps, relay killed with SIGKILL midway and restarted: 200 acknowledgemen
   const commentsAtKill = kintone.comments(DEMO_APP_ID, recordId).length;
   expect(commentsAtKill).toBeLessThan(TAPS);
 
-  relay = track(await startRelayProcess(env, dataDir));
+  relay = await stack.start();
   // LINE redelivers every event it got no 200 for.
   for (let i = 0; i < TAPS; i++) if (!answered.has(i)) await send(i, relay.url, true);
   expect(answered.size).toBe(TAPS);
