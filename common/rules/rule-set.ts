@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isValidTimeZone } from "../kintone/date-time.js";
 
 /**
  * Rule set v1: what the admin configures on the settings page and what the relay receives,
@@ -74,15 +75,6 @@ export const ruleSchema = z.strictObject({
   blockOnFailure: z.boolean().optional(),
 });
 
-function isTimeZone(value: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export const ruleSetSchema = z
   .strictObject({
     version: z.literal(1),
@@ -90,7 +82,7 @@ export const ruleSetSchema = z
      * The zone in which date conditions are judged and dates are shown (e.g. "Asia/Tokyo"), so
      * the browser and the relay agree. Absent: the relay's RELAY_TIMEZONE.
      */
-    timeZone: z.string().max(64).refine(isTimeZone, "must be an IANA time zone such as Asia/Tokyo").optional(),
+    timeZone: z.string().max(64).refine(isValidTimeZone, "must be an IANA time zone such as Asia/Tokyo").optional(),
     rules: z.array(ruleSchema).max(100),
   })
   .superRefine((set, ctx) => {

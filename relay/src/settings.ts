@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isValidTimeZone } from "../../common/kintone/date-time.js";
 
 /**
  * The relay's settings, read once from the environment (and `.env`) at start-up. Every problem
@@ -58,15 +59,6 @@ function parseUrl(value: string, { httpsUnlessLocal }: { httpsUnlessLocal: boole
     throw new Error(`must use https (http is allowed only for localhost), got "${value}"`);
   }
   return url.origin + url.pathname.replace(/\/+$/, "");
-}
-
-function isTimeZone(value: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function intSetting(
@@ -160,7 +152,7 @@ export function readSettings(env: NodeJS.ProcessEnv): SettingsResult {
   }
 
   const timeZone = get("RELAY_TIMEZONE") ?? "Asia/Tokyo";
-  if (!isTimeZone(timeZone)) problems.push(`RELAY_TIMEZONE: "${timeZone}" is not an IANA time zone (e.g. Asia/Tokyo)`);
+  if (!isValidTimeZone(timeZone)) problems.push(`RELAY_TIMEZONE: "${timeZone}" is not an IANA time zone (e.g. Asia/Tokyo)`);
 
   const signingRaw = get("RELAY_SIGNING_KEY");
   const signingKeys = signingRaw ? signingRaw.split(",").map((key) => key.trim()).filter(Boolean) : [];
