@@ -365,3 +365,23 @@ describe("follow, unfollow, groups and link codes", () => {
     expect(replyTexts().filter((t) => t.includes("not valid"))).toHaveLength(5);
   });
 });
+
+describe("body limits without Content-Length", () => {
+  it("a chunked body over the limit is refused with 413 without being read whole", async () => {
+    await setUp();
+    const { request } = await import("node:http");
+    const url = new URL(`${stack.relayUrl}/line/webhook`);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request({ hostname: "127.0.0.1", port: url.port, path: url.pathname, method: "POST", headers: { "x-line-signature": "x" } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      const chunk = "x".repeat(64 * 1024);
+      for (let i = 0; i < 20; i++) req.write(chunk); // 1.25 MB, chunked: no Content-Length
+      req.end();
+    });
+    expect(status).toBe(413);
+    expect(stack.store.db.prepare(`SELECT COUNT(*) AS n FROM webhook_events`).get()).toEqual({ n: 0 });
+  });
+});

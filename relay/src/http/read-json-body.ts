@@ -2,22 +2,43 @@ import type { Context } from "hono";
 import { HttpError } from "./http-error.js";
 
 /**
- * Reads the body as text within `maxBytes` (413 beyond, checked on the bytes actually read, not
- * only on Content-Length) and parses it as JSON (400 when it is not).
+ * Reads the raw body, at most `maxBytes`: a larger Content-Length is refused before reading, and
+ * a body without one (chunked) is read only up to the limit, never buffered whole. 413 beyond.
  */
+export async function readBodyBytes(c: Context, maxBytes: number): Promise<Uint8Array> {
+  const tooLarge = () => new HttpError(413, "payload_too_large", `the request body is larger than ${Math.round(maxBytes / 1024)} KB`);
+  if (Number(c.req.header("content-length") ?? "0") > maxBytes) throw tooLarge();
+  const stream = c.req.raw.body;
+  if (!stream) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+/** The body as JSON, within `maxBytes` (413); 400 when it is not JSON. */
 export async function readJsonBody(c: Context, maxBytes: number): Promise<{ raw: string; json: unknown }> {
-  const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > maxBytes) throw tooLarge(maxBytes);
-  const bytes = new Uint8Array(await c.req.arrayBuffer());
-  if (bytes.byteLength > maxBytes) throw tooLarge(maxBytes);
-  const raw = new TextDecoder().decode(bytes);
+  const raw = new TextDecoder().decode(await readBodyBytes(c, maxBytes));
   try {
     return { raw, json: JSON.parse(raw) as unknown };
   } catch (error) {
     throw new HttpError(400, "invalid_json", `the request body is not valid JSON: ${(error as Error).message}`);
   }
-}
-
-function tooLarge(maxBytes: number): HttpError {
-  return new HttpError(413, "payload_too_large", `the request body is larger than ${Math.round(maxBytes / 1024)} KB`);
 }

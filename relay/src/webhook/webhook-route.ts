@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { Clock } from "../clock.js";
 import { HttpError } from "../http/http-error.js";
+import { readBodyBytes } from "../http/read-json-body.js";
 import type { Logger } from "../logger.js";
 import type { InboundEvent, RelayStore } from "../store/relay-store.js";
 import { createInboxBatcher } from "./inbox-batcher.js";
@@ -16,10 +17,7 @@ export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 export function webhookRoute(deps: { channelSecret: string; store: RelayStore; clock: Clock; logger: Logger; onStored: () => void }) {
   const inbox = createInboxBatcher(deps.store, deps.clock.now);
   return new Hono().post("/", async (c) => {
-    const declared = Number(c.req.header("content-length") ?? "0");
-    if (declared > WEBHOOK_BODY_LIMIT) throw new HttpError(413, "payload_too_large", "webhook body larger than 1 MB");
-    const raw = new Uint8Array(await c.req.arrayBuffer());
-    if (raw.byteLength > WEBHOOK_BODY_LIMIT) throw new HttpError(413, "payload_too_large", "webhook body larger than 1 MB");
+    const raw = await readBodyBytes(c, WEBHOOK_BODY_LIMIT);
     if (!isValidLineSignature(deps.channelSecret, raw, c.req.header("x-line-signature"))) {
       deps.logger.warn("webhook refused: missing or wrong x-line-signature", { bytes: raw.byteLength });
       throw new HttpError(401, "bad_signature", "missing or wrong x-line-signature");
