@@ -340,3 +340,17 @@ function findAll(node: unknown, predicate: (node: Record<string, unknown>) => bo
   walk(node);
   return found;
 }
+
+describe("kintone refusals", () => {
+  it("a token kintone refuses ends the notification as failed with kintone's code, and nothing is pushed", async () => {
+    stack = await startStack();
+    const { id: recordId } = addOrder();
+    stack.kintone.runAction(stack.demoAppId, recordId, "Approve");
+    stack.kintone.failNext({ path: "/k/v1/app/form/fields.json" }, { status: 403, code: "GAIA_NO01", message: "Using this API token, you cannot run the specified API." });
+    const { id } = (await (await stack.notify(approve(recordId))).json()) as { id: string };
+    const row = await notificationState(id, ["failed", "dispatched"]);
+    expect(row.state).toBe("failed");
+    expect(row.detail).toContain("GAIA_NO01");
+    expect(stack.line.requests).toHaveLength(0);
+  });
+});

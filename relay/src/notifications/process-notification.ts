@@ -82,7 +82,13 @@ export function createNotificationHandler(deps: ProcessNotificationDeps) {
       return { retryInMs: Math.max(10, Math.min(confirmDelayMs(job.attempts), deadline - clock.now())), note: waited };
     }
 
-    const fields = await deps.formFields.get(notification.appId);
+    let fields: FieldProperties;
+    try {
+      fields = await deps.formFields.get(notification.appId);
+    } catch (error) {
+      if (error instanceof KintoneError && !error.retryable) return end("failed", error.message);
+      throw error; // 429 / 5xx / network: the job runner backs off and runs this job again
+    }
     const timeZone = parsed.ruleSet.timeZone ?? deps.timeZone;
     const matched = triggered.filter((rule) => evaluateWhen(rule.when, record, fields, { timeZone }));
     if (matched.length === 0) return end("no_match", "the rules' conditions are false on the record as kintone stores it");
