@@ -5,6 +5,7 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RuleSet } from "../../common/rules/rule-set.js";
+import { demoRuleSet } from "../../emulators/demo-app.js";
 import { waitFor } from "../helpers/start-stack.js";
 import type { Browser, PageStack } from "./browser-harness.js";
 import { ensurePluginBuilt, launchBrowser, runAction, startPageStack, waitForKintonePage } from "./browser-harness.js";
@@ -45,6 +46,18 @@ const getConfigInPage = (page: Page) =>
     const k = (window as unknown as { kintone: { $PLUGIN_ID: string; plugin: { app: { getConfig(id: string): unknown } } } }).kintone;
     return JSON.stringify(k.plugin.app.getConfig(k.$PLUGIN_ID));
   });
+
+/** The data-code of each row of a list (message fields, write-back pairs), in page order. */
+const rowCodes = (page: Page, selector: string) =>
+  page.locator(selector).evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.code ?? ""));
+
+/** Which of `labels` the preview bubble shows, in its order (texts that are exactly a label). */
+async function previewOrder(page: Page, labels: string[]): Promise<string[]> {
+  const texts = (await page.locator(".kline-preview .kline-flex-bubble .kline-flex-text").allTextContents()).map((t) => t.trim());
+  return texts.filter((t) => labels.includes(t));
+}
+
+const savedRuleSet = (): RuleSet => JSON.parse(ps.pages.config(ps.appId).ruleSet ?? "null") as RuleSet;
 
 describe("settings page", () => {
   it("fill, test, preview, save; reload shows the values; the secret is in neither getConfig nor the page", async () => {
@@ -91,14 +104,15 @@ describe("settings page", () => {
     expect(ps.pages.proxyConfigs(ps.appId)).toEqual([]);
 
     await fillText(page, ".kline-message-title", "Order {{order_no}} approved");
-    await toggleChoice(page, ".kline-message-fields", "Customer (customer)");
-    await toggleChoice(page, ".kline-message-fields", "Amount (amount)");
+    // Fields shown: in the order they are added (not alphabetical).
+    await pickDropdown(page, ".kline-message-field-add", "Customer (customer)");
+    await pickDropdown(page, ".kline-message-field-add", "Amount (amount)");
 
     // A button whose write-back targets fit: date-time for the time, text for the name.
     await clickButton(page, ".kline-button-add");
     await fillText(page, ".kline-button-label", "Got it");
     expect(await dropdownOptions(page, ".kline-wb-timestamp")).toEqual(["(none)", "Acknowledged at (ack_at)"]);
-    await pickDropdown(page, ".kline-wb-set-field", "Acknowledgement (ack_status)");
+    await pickDropdown(page, ".kline-wb-set-add", "Acknowledgement (ack_status)");
     await fillText(page, ".kline-wb-set-value", "Acknowledged");
     await pickDropdown(page, ".kline-wb-timestamp", "Acknowledged at (ack_at)");
     await pickDropdown(page, ".kline-wb-user", "Acknowledged by (ack_by)");
@@ -126,7 +140,7 @@ describe("settings page", () => {
       trigger: { actions: ["Approve"], from: [], to: ["Approved"] },
       when: { all: [{ field: "priority", op: "eq", value: "High" }] },
       recipients: { fields: ["line_user_id"], ids: [] },
-      message: { title: "Order {{order_no}} approved", fields: ["amount", "customer"], recordLink: true },
+      message: { title: "Order {{order_no}} approved", fields: ["customer", "amount"], recordLink: true },
       buttons: [
         {
           label: "Got it",
@@ -176,6 +190,159 @@ describe("settings page", () => {
     await waitFor(() => ps.stack.line.pushesTo(USER).length === 1, 10_000, "the push");
     expect(JSON.stringify(ps.stack.line.pushesTo(USER)[0]!.messages)).toContain("Order S-1 approved");
     await record.close();
+  });
+
+  it("fields shown: the admin's order is the order in the preview, in the saved rule and in the LINE message", async () => {
+    ps.configure(demoRuleSet() as RuleSet);
+    const labels = ["Customer", "Amount", "Due date", "Notes"];
+    const page = await openSettings();
+    await page.locator(".kline-rule").waitFor();
+    expect(await rowCodes(page, ".kline-field-item")).toEqual(["customer", "amount", "due_date"]);
+    await waitFor(async () => (await previewOrder(page, labels)).length === 3, 5_000, "preview rows");
+    expect(await previewOrder(page, labels)).toEqual(["Customer", "Amount", "Due date"]);
+    // The first row cannot move up, the last cannot move down.
+    expect(await page.locator('.kline-field-item[data-code="customer"] .kline-move-up').isDisabled()).toBe(true);
+    expect(await page.locator('.kline-field-item[data-code="due_date"] .kline-move-down').isDisabled()).toBe(true);
+
+    await page.locator('.kline-field-item[data-code="due_date"] .kline-move-up').click();
+    await page.locator('.kline-field-item[data-code="customer"] .kline-move-down').click();
+    expect(await rowCodes(page, ".kline-field-item")).toEqual(["due_date", "customer", "amount"]);
+    // Keyboard users keep their place: focus stays on the moved row's button.
+    expect(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.closest("li")?.dataset.code)).toBe("customer");
+    expect(await previewOrder(page, labels)).toEqual(["Due date", "Customer", "Amount"]);
+
+    // Removed fields come back to the picker; an added field goes to the end.
+    await page.locator('.kline-field-item[data-code="amount"] .kline-field-remove').click();
+    expect(await dropdownOptions(page, ".kline-message-field-add")).toContain("Amount (amount)");
+    expect(await dropdownOptions(page, ".kline-message-field-add")).not.toContain("Customer (customer)");
+    await pickDropdown(page, ".kline-message-field-add", "Notes (notes)");
+    expect(await rowCodes(page, ".kline-field-item")).toEqual(["due_date", "customer", "notes"]);
+    expect(await previewOrder(page, labels)).toEqual(["Due date", "Customer", "Notes"]);
+
+    await clickButton(page, ".kline-save");
+    await page.locator(".kline-status.kline-saved").waitFor();
+    expect(savedRuleSet().rules[0]!.message.fields).toEqual(["due_date", "customer", "notes"]);
+    const post = ps.pages.proxyConfigs(ps.appId).find((p) => p.method === "POST")!;
+    expect((JSON.parse(post.data.rules!) as RuleSet).rules[0]!.message.fields).toEqual(["due_date", "customer", "notes"]);
+
+    await page.reload();
+    await page.locator(".kline-rule").waitFor();
+    expect(await rowCodes(page, ".kline-field-item")).toEqual(["due_date", "customer", "notes"]);
+    await page.close();
+
+    // The LINE message the relay sends has the rows in that order.
+    ps.stack.line.reset();
+    const id = ps.addRecord({ order_no: "S-2", customer: "Sato Trading", amount: 1200, due_date: "2026-12-01", notes: "Fragile", line_user_id: USER });
+    const record = await browser.newPage();
+    await record.goto(ps.recordUrl(id));
+    await waitForKintonePage(record);
+    await runAction(record, "Approve");
+    await waitFor(() => ps.stack.line.pushesTo(USER).length === 1, 10_000, "the push");
+    const pushed = JSON.stringify(ps.stack.line.pushesTo(USER)[0]!.messages);
+    const at = (text: string) => pushed.indexOf(`"${text}"`);
+    expect(at("Due date")).toBeGreaterThan(-1);
+    expect(at("Due date")).toBeLessThan(at("Customer"));
+    expect(at("Customer")).toBeLessThan(at("Notes"));
+    expect(at("Amount")).toBe(-1);
+    await record.close();
+  });
+
+  it("a button writes back several fields: pairs added and removed, fields limited to text values, errors at the control", async () => {
+    const rules = demoRuleSet() as RuleSet;
+    // A pair saved earlier for a number field: kept visible, flagged, and not saved as is.
+    rules.rules[0]!.buttons[0]!.writeBack!.set = { ack_status: "Acknowledged", amount: "1" };
+    ps.configure(rules);
+    const before = ps.pages.config(ps.appId);
+    const page = await openSettings();
+    await page.locator(".kline-rule").waitFor();
+    expect(await rowCodes(page, ".kline-wb-pair")).toEqual(["ack_status", "amount"]);
+    expect(await page.locator('.kline-wb-pair[data-code="ack_status"] .kline-wb-set-value input').inputValue()).toBe("Acknowledged");
+
+    await clickButton(page, ".kline-save");
+    const amountValue = '.kline-wb-pair[data-code="amount"] .kline-wb-set-value';
+    await waitFor(async () => (await controlError(page, amountValue)) !== "", 5_000, "the write-back error");
+    expect(await controlError(page, amountValue)).toContain('"Amount" cannot take a text value');
+    expect(ps.pages.config(ps.appId)).toEqual(before);
+
+    // Only fields that take a text value are offered, each once.
+    await page.locator('.kline-wb-pair[data-code="amount"] .kline-wb-set-remove').click();
+    const offered = await dropdownOptions(page, ".kline-wb-set-add");
+    expect(offered.sort()).toEqual(
+      ["(choose a field)", "Acknowledged by (ack_by)", "Customer (customer)", "LINE user ID (line_user_id)", "Notes (notes)", "Order number (order_no)", "Priority (priority)"].sort(),
+    );
+    // A choice field takes one of its options; a text field takes text.
+    await pickDropdown(page, ".kline-wb-set-add", "Priority (priority)");
+    const priorityValue = '.kline-wb-pair[data-code="priority"] .kline-wb-set-value';
+    expect(await dropdownOptions(page, priorityValue)).toEqual(["(empty)", "High", "Normal", "Low"]);
+    expect(await page.locator(`${priorityValue} button[aria-haspopup]`).textContent()).toContain("High");
+    await pickDropdown(page, priorityValue, "Low");
+    await pickDropdown(page, ".kline-wb-set-add", "Notes (notes)");
+    await page.locator('.kline-wb-pair[data-code="notes"] .kline-wb-set-value input').fill("Confirmed on LINE");
+    expect(await rowCodes(page, ".kline-wb-pair")).toEqual(["ack_status", "priority", "notes"]);
+    expect(await dropdownOptions(page, ".kline-wb-set-add")).not.toContain("Notes (notes)");
+    // A pair's field can be changed in place (keeping its position).
+    await pickDropdown(page, '.kline-wb-pair[data-code="ack_status"] .kline-wb-set-field', "Customer (customer)");
+    await page.locator('.kline-wb-pair[data-code="customer"] .kline-wb-set-value input').fill("Checked");
+    expect(await rowCodes(page, ".kline-wb-pair")).toEqual(["customer", "priority", "notes"]);
+
+    await clickButton(page, ".kline-save");
+    await page.locator(".kline-status.kline-saved").waitFor();
+    expect(savedRuleSet().rules[0]!.buttons[0]!.writeBack).toEqual({
+      set: { customer: "Checked", priority: "Low", notes: "Confirmed on LINE" },
+      timestampField: "ack_at",
+      userField: "ack_by",
+      comment: "Acknowledged on LINE by {{lineName}}",
+    });
+
+    // Removing every pair drops `set`; the rest of the write-back stays.
+    await page.reload();
+    await page.locator(".kline-rule").waitFor();
+    expect(await rowCodes(page, ".kline-wb-pair")).toEqual(["customer", "priority", "notes"]);
+    for (let i = 0; i < 3; i++) await page.locator(".kline-wb-pair .kline-wb-set-remove").first().click();
+    expect(await page.locator(".kline-wb-set-none").isVisible()).toBe(true);
+    await clickButton(page, ".kline-save");
+    await page.locator(".kline-status.kline-saved").waitFor();
+    expect(savedRuleSet().rules[0]!.buttons[0]!.writeBack).toEqual({
+      timestampField: "ack_at",
+      userField: "ack_by",
+      comment: "Acknowledged on LINE by {{lineName}}",
+    });
+    await page.close();
+  });
+
+  it("relay down: Test connection says what cannot be reached, where and why; Save still saves", async () => {
+    ps.configure(demoRuleSet() as RuleSet);
+    const secret = ps.stack.relaySecret;
+    const down = "http://127.0.0.1:9";
+    const page = await openSettings();
+    await page.locator(".kline-rule").waitFor();
+    // The admin moves the relay to an address where nothing answers (yet).
+    await fillText(page, ".kline-relay-url", down);
+    await clickButton(page, ".kline-test");
+    await page.locator(".kline-test-failed").waitFor();
+    const text = (await page.locator(".kline-test-result").textContent()) ?? "";
+    expect(text).toContain("The relay cannot be reached");
+    expect(text).toContain(`could not connect to ${down}`);
+    expect(text).toContain("(connection failed)");
+    expect(text).toContain("reachable from the internet");
+    expect(text).toContain("You can still save");
+    expect(text).not.toMatch(/[{}]|\[object/);
+
+    // Saving does not call the relay: it works while the relay is down.
+    const calls = ps.pages.proxyCalls.length;
+    await clickButton(page, ".kline-save");
+    await page.locator(".kline-status.kline-saved").waitFor();
+    expect(ps.pages.proxyCalls.length).toBe(calls);
+    expect(ps.pages.config(ps.appId).relayUrl).toBe(down);
+    const configs = ps.pages.proxyConfigs(ps.appId).filter((p) => p.url === `${down}/v1/`);
+    expect(configs.map((p) => p.method).sort()).toEqual(["GET", "POST"]);
+    for (const entry of configs) expect(entry.headers).toEqual({ Authorization: `Bearer ${secret}` });
+    // The secret left the old address.
+    for (const entry of ps.pages.proxyConfigs(ps.appId).filter((p) => p.url === `${ps.stack.relayUrl}/v1/`)) {
+      expect(entry.headers).toEqual({});
+    }
+    expect(await page.evaluate(() => document.body.innerText)).not.toContain(secret);
+    await page.close();
   });
 
   it("opens saved rules that no longer validate for repair, with the errors at their controls", async () => {

@@ -29,6 +29,11 @@ export class ErrorBoard {
     this.shown.clear();
   }
 
+  /** Drops the sinks strictly below `prefix` (a list re-renders its rows; the list keeps its own). */
+  forgetBelow(prefix: string): void {
+    for (const key of [...this.sinks.keys()]) if (key.startsWith(`${prefix}.`)) this.sinks.delete(key);
+  }
+
   /** Drops sinks of controls that no longer exist (the editor re-renders a rule). */
   forgetUnder(prefix: string): void {
     for (const key of [...this.sinks.keys()]) {

@@ -19,6 +19,7 @@ import {
   userNameFields,
   writeBackSetFields,
 } from "./field-types";
+import { moveItem, renameKey } from "./field-checks";
 import { Button, Checkbox, Dropdown, MultiChoice, Text, TextArea, onValue } from "./kuc";
 import type { SettingsMessages } from "./settings-messages";
 
@@ -30,6 +31,8 @@ export interface ProcessAction {
 
 export interface EditorContext {
   fields: FieldProperties;
+  /** What the preview shows: "record 12" or made-up values. */
+  sampleNote: string;
   actions: ProcessAction[];
   statuses: string[];
   messages: SettingsMessages;
@@ -192,6 +195,197 @@ function renderCondition(rule: Rule, index: number, ruleIndex: number, ctx: Edit
   return div("kline-condition-wrap", row, errorLine(ctx, path));
 }
 
+function fieldLabel(ctx: EditorContext, code: string): string {
+  const field = Object.hasOwn(ctx.fields, code) ? ctx.fields[code] : undefined;
+  return field ? `${field.label} (${field.code})` : `${code} (?)`;
+}
+
+function iconButton(className: string, text: string, label: string, onClick: () => void, disabled = false): HTMLButtonElement {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = `kline-icon-button ${className}`;
+  button.textContent = text;
+  button.title = label;
+  button.setAttribute("aria-label", label);
+  button.disabled = disabled;
+  button.addEventListener("click", onClick);
+  return button;
+}
+
+/**
+ * "Fields shown": the chosen fields as an ordered list (the order of the rows in the LINE message)
+ * with up / down / remove on each, and a picker that appends a field.
+ */
+function renderMessageFields(rule: Rule, ruleIndex: number, ctx: EditorContext): HTMLElement {
+  const m = ctx.messages;
+  const path = `rules.${ruleIndex}.message.fields`;
+  const box = div("kline-message-fields");
+  const label = document.createElement("div");
+  label.className = "kline-label";
+  label.textContent = m.messageFields;
+  const list = document.createElement("ol");
+  list.className = "kline-field-order";
+  const none = div("kline-hint kline-field-order-none");
+  none.textContent = m.messageFieldsNone;
+  const add = errorsAt(ctx, path, new Dropdown({ className: "kline-message-field-add", label: m.addMessageField, items: [], value: "" }));
+
+  const update = (next: string[], focus?: { code: string; className: string }): void => {
+    rule.message.fields = next;
+    draw();
+    ctx.changed();
+    if (focus) {
+      const target = list.querySelector<HTMLButtonElement>(`li[data-code="${CSS.escape(focus.code)}"] .${focus.className}`);
+      if (target && !target.disabled) target.focus();
+      else list.querySelector<HTMLButtonElement>(`li[data-code="${CSS.escape(focus.code)}"] button:not([disabled])`)?.focus();
+    }
+  };
+
+  function draw(): void {
+    ctx.errors.forgetBelow(path);
+    const chosen = rule.message.fields;
+    list.replaceChildren(
+      ...chosen.map((code, k) => {
+        const item = document.createElement("li");
+        item.className = "kline-field-item";
+        item.dataset.code = code;
+        const name = document.createElement("span");
+        name.className = "kline-field-name";
+        name.textContent = fieldLabel(ctx, code);
+        const error = errorLine(ctx, `${path}.${k}`);
+        item.append(
+          name,
+          iconButton("kline-move-up", "↑", `${m.moveUp}: ${name.textContent}`, () => update(moveItem(rule.message.fields, k, -1), { code, className: "kline-move-up" }), k === 0),
+          iconButton("kline-move-down", "↓", `${m.moveDown}: ${name.textContent}`, () => update(moveItem(rule.message.fields, k, 1), { code, className: "kline-move-down" }), k === chosen.length - 1),
+          iconButton("kline-field-remove", "×", `${m.remove}: ${name.textContent}`, () => update(rule.message.fields.filter((_, i) => i !== k))),
+          error,
+        );
+        return item;
+      }),
+    );
+    list.hidden = chosen.length === 0;
+    none.hidden = chosen.length > 0;
+    const free = conditionFields(ctx.fields).filter((f) => !chosen.includes(f.code));
+    add.items = fieldItems(free, m.chooseField);
+    add.value = "";
+    add.disabled = free.length === 0 || chosen.length >= 30;
+  }
+
+  onValue<string>(add, (code) => {
+    if (code && !rule.message.fields.includes(code)) update([...rule.message.fields, code]);
+  });
+  draw();
+  box.append(label, list, none, add);
+  return box;
+}
+
+/**
+ * A button's `writeBack.set`: one row per field (a field that takes a text value, and the value:
+ * an option for a choice field, text otherwise), each removable, and a picker that adds a field.
+ */
+function renderWriteBackSet(
+  button: RuleButton,
+  path: string,
+  ctx: EditorContext,
+  writeBack: () => NonNullable<RuleButton["writeBack"]>,
+  tidy: () => void,
+): HTMLElement {
+  const m = ctx.messages;
+  const setPath = `${path}.writeBack.set`;
+  const box = div("kline-wb-set");
+  const title = document.createElement("div");
+  title.className = "kline-label";
+  title.textContent = m.writeBackSetTitle;
+  const rows = div("kline-wb-pairs");
+  const none = div("kline-hint kline-wb-set-none");
+  none.textContent = m.writeBackSetNone;
+  const add = errorsAt(ctx, setPath, new Dropdown({ className: "kline-wb-set-add", label: m.addWriteBackSet, items: [], value: "" }));
+  const settable = writeBackSetFields(ctx.fields);
+
+  const apply = (next: Record<string, string>): void => {
+    writeBack().set = next;
+    tidy();
+  };
+  const current = (): Record<string, string> => ({ ...(button.writeBack?.set ?? {}) });
+  const firstValue = (code: string): string => {
+    const field = Object.hasOwn(ctx.fields, code) ? ctx.fields[code] : undefined;
+    return choiceOptions(field)[0] ?? "";
+  };
+
+  function valueControl(code: string, value: string): HTMLElement & { error: string } {
+    const field = Object.hasOwn(ctx.fields, code) ? ctx.fields[code] : undefined;
+    const options = choiceOptions(field);
+    const valuePath = `${setPath}.${code}`;
+    if (options.length > 0) {
+      const items = [
+        ...(field?.type === "DROP_DOWN" ? [{ label: m.emptyValue, value: "" }] : []),
+        ...options.map((o) => ({ label: o, value: o })),
+      ];
+      if (!items.some((i) => i.value === value)) items.push({ label: `${value} (?)`, value });
+      const picker = errorsAt(ctx, valuePath, new Dropdown({ className: "kline-wb-set-value", label: m.writeBackValue, items, value }));
+      onValue<string>(picker, (next) => {
+        apply({ ...current(), [code]: next });
+        ctx.changed();
+      });
+      return picker;
+    }
+    const text = errorsAt(ctx, valuePath, new Text({ className: "kline-wb-set-value", label: m.writeBackValue, value }));
+    onValue<string>(text, (next) => {
+      apply({ ...current(), [code]: next });
+      ctx.changed();
+    }, ["input"]);
+    return text;
+  }
+
+  function draw(): void {
+    ctx.errors.forgetBelow(setPath);
+    const pairs = Object.entries(button.writeBack?.set ?? {});
+    const used = new Set(pairs.map(([code]) => code));
+    rows.replaceChildren(
+      ...pairs.map(([code, value]) => {
+        const choices = settable.filter((f) => f.code === code || !used.has(f.code));
+        const items = fieldItems(choices);
+        if (!items.some((i) => i.value === code)) items.push({ label: fieldLabel(ctx, code), value: code });
+        const fieldPicker = new Dropdown({ className: "kline-wb-set-field", label: m.writeBackSet, items, value: code });
+        fieldPicker.dataset.errorPath = `${setPath}.${code}`;
+        onValue<string>(fieldPicker, (next) => {
+          if (next === code) return;
+          const renamed = renameKey(current(), code, next);
+          renamed[next] = firstValue(next);
+          apply(renamed);
+          draw();
+          ctx.changed();
+        });
+        const remove = iconButton("kline-wb-set-remove", "×", `${m.remove}: ${fieldLabel(ctx, code)}`, () => {
+          const next = current();
+          delete next[code];
+          apply(next);
+          draw();
+          ctx.changed();
+        });
+        const row = div("kline-row kline-wb-pair", fieldPicker, valueControl(code, value), remove);
+        row.dataset.code = code;
+        return row;
+      }),
+    );
+    none.hidden = pairs.length > 0;
+    const free = settable.filter((f) => !used.has(f.code));
+    add.items = fieldItems(free, m.chooseField);
+    add.value = "";
+    add.disabled = free.length === 0;
+  }
+
+  onValue<string>(add, (code) => {
+    if (!code) return;
+    apply({ ...current(), [code]: firstValue(code) });
+    draw();
+    ctx.changed();
+    rows.querySelector<HTMLElement>(`.kline-wb-pair[data-code="${CSS.escape(code)}"] .kline-wb-set-value input`)?.focus();
+  });
+  draw();
+  box.append(title, rows, none, add);
+  return box;
+}
+
 function renderButtonEditor(rule: Rule, index: number, ruleIndex: number, ctx: EditorContext): HTMLElement {
   const m = ctx.messages;
   const button = rule.buttons[index] as RuleButton;
@@ -221,26 +415,7 @@ function renderButtonEditor(rule: Rule, index: number, ruleIndex: number, ctx: E
     if (wb.set && Object.keys(wb.set).length === 0) delete wb.set;
     if (Object.keys(wb).length === 0) delete button.writeBack;
   };
-  const [setCode, setValue] = Object.entries(button.writeBack?.set ?? {})[0] ?? ["", ""];
-  let currentSetCode = setCode;
-  const setField = errorsAt(ctx, `${path}.writeBack.set`, new Dropdown({
-    className: "kline-wb-set-field",
-    label: m.writeBackSet,
-    items: fieldItems(writeBackSetFields(ctx.fields), m.none),
-    value: setCode,
-  }));
-  const setValueText = new Text({ className: "kline-wb-set-value", label: m.writeBackValue, value: setValue });
-  const applySet = (code: string, value: string): void => {
-    const set = { ...(button.writeBack?.set ?? {}) };
-    if (currentSetCode) delete set[currentSetCode];
-    currentSetCode = code;
-    if (code) set[code] = value;
-    writeBack().set = set;
-    tidyWriteBack();
-    ctx.changed();
-  };
-  onValue<string>(setField, (code) => applySet(code, setValueText.value ?? ""));
-  onValue<string>(setValueText, (value) => applySet(currentSetCode, value), ["input"]);
+  const setPairs = renderWriteBackSet(button, path, ctx, writeBack, tidyWriteBack);
 
   const timestamp = errorsAt(ctx, `${path}.writeBack.timestampField`, new Dropdown({
     className: "kline-wb-timestamp",
@@ -278,15 +453,19 @@ function renderButtonEditor(rule: Rule, index: number, ruleIndex: number, ctx: E
     ctx.changed();
   }, ["input"]);
 
-  const remove = new Button({ className: "kline-button-remove", text: m.remove, type: "normal" });
+  const remove = new Button({ className: "kline-button-remove", text: m.removeButton, type: "normal" });
   remove.addEventListener("click", () => {
     rule.buttons.splice(index, 1);
     ctx.restructure();
   });
+  const head = document.createElement("h4");
+  head.className = "kline-button-head";
+  head.textContent = m.buttonN(index + 1);
   const card = div("kline-button-editor",
+    head,
     div("kline-row", id, label, remove),
     div("kline-row", reply),
-    div("kline-row", setField, setValueText),
+    setPairs,
     div("kline-row", timestamp, user),
     div("kline-row", comment),
     errorLine(ctx, `${path}.writeBack`),
@@ -387,16 +566,7 @@ export function renderRuleEditor(rule: Rule, ruleIndex: number, ctx: EditorConte
     rule.message.title = value;
     ctx.changed();
   }, ["input"]);
-  const messageFields = errorsAt(ctx, `${path}.message.fields`, new MultiChoice({
-    className: "kline-message-fields",
-    label: m.messageFields,
-    items: fieldItems(conditionFields(ctx.fields)),
-    value: rule.message.fields,
-  }));
-  onValue<string[]>(messageFields, (value) => {
-    rule.message.fields = value;
-    ctx.changed();
-  });
+  const messageFields = renderMessageFields(rule, ruleIndex, ctx);
   const options = new Checkbox({
     className: "kline-rule-options",
     items: [
@@ -451,7 +621,9 @@ export function renderRuleEditor(rule: Rule, ruleIndex: number, ctx: EditorConte
     buttons,
     addButton,
     errorLine(ctx, `${path}.buttons`));
-  const card = div("kline-rule", form, div("kline-preview-pane", heading(m.preview), preview));
+  const sampleNote = div("kline-hint kline-preview-sample");
+  sampleNote.textContent = ctx.sampleNote;
+  const card = div("kline-rule", form, div("kline-preview-pane", heading(m.preview), preview, sampleNote));
   card.setAttribute("data-rule-index", String(ruleIndex));
   return { card, preview };
 }

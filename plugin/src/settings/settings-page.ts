@@ -8,8 +8,10 @@ import { parseRuleSet } from "../../../common/rules/parse-rule-set";
 import type { Rule, RuleSet } from "../../../common/rules/rule-set";
 import type { SettingsHost } from "../host";
 import { CONFIG_KEYS, normalizeRelayUrl, parsePluginConfig, proxyPrefix } from "../plugin-config";
-import { RelayClient, RelayError } from "../relay-client";
+import { RelayClient } from "../relay-client";
+import { connectionFailureText } from "./connection-test";
 import { ErrorBoard } from "./error-paths";
+import { fieldProblems } from "./field-checks";
 import { renderFlexMessage } from "./flex-preview";
 import { Button, Notification, Text, onValue } from "./kuc";
 import type { ProcessAction } from "./rule-editor";
@@ -25,6 +27,8 @@ interface AppSettings {
   actions: ProcessAction[];
   statuses: string[];
   sample: KintoneRecord;
+  /** The sample is the app's newest record (not made up). */
+  sampleIsRecord: boolean;
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
@@ -56,7 +60,13 @@ async function loadAppSettings(host: SettingsHost, appId: number): Promise<AppSe
   } catch {
     // No records API or no permission: a made-up record previews just as well.
   }
-  return { fields: form.properties, actions: status.actions ?? [], statuses, sample: sample ?? synthesizeRecord(form.properties) };
+  return {
+    fields: form.properties,
+    actions: status.actions ?? [],
+    statuses,
+    sample: sample ?? synthesizeRecord(form.properties),
+    sampleIsRecord: sample !== undefined,
+  };
 }
 
 function emptyRule(index: number, used: Set<string>): Rule {
@@ -200,6 +210,7 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
   const previews: HTMLElement[] = [];
   const ctx = {
     fields: app.fields,
+    sampleNote: app.sampleIsRecord ? m.previewSampleRecord(String(app.sample.$id?.value ?? "")) : m.previewSampleMadeUp,
     actions: app.actions,
     statuses: app.statuses,
     messages: m,
@@ -262,7 +273,7 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
         timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone || "Asia/Tokyo",
         locale: host.language === "ja" ? "ja" : "en",
       });
-      const alt = el("div", "kline-preview-alt", message.altText);
+      const alt = el("div", "kline-preview-alt", m.previewAlt(message.altText));
       target.replaceChildren(renderFlexMessage(message), alt);
     } catch (error) {
       target.replaceChildren(el("div", "kline-error-line", m.previewError(error instanceof Error ? error.message : String(error))));
@@ -274,8 +285,9 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
     const result = parseRuleSet(draft);
     const shown: { path: string; message: string }[] = result.ok ? [] : result.errors;
     const problems = formProblems();
+    const misfits = fieldProblems(draft, app.fields, m);
     const orphans = errors.show(
-      [...shown, ...problems.map((p) => ({ path: p.control, message: problemText(p, m) }))],
+      [...shown, ...misfits, ...problems.map((p) => ({ path: p.control, message: problemText(p, m) }))],
       visible,
     );
     if (orphans.length > 0 && submitted) status.textContent = orphans.map((o) => `${o.path}: ${o.message}`).join(" / ");
@@ -284,7 +296,7 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
       const target = previews[i];
       if (target) renderPreview(rule, target);
     });
-    return result.ok && problems.length === 0;
+    return result.ok && problems.length === 0 && misfits.length === 0;
   }
 
   function formProblems(): SaveProblem[] {
@@ -331,8 +343,7 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
       }
     } catch (error) {
       testResult.classList.add("kline-test-failed");
-      if (error instanceof RelayError && error.status === 401) testResult.textContent = m.testUnauthorized;
-      else testResult.textContent = m.testFailed(error instanceof Error ? error.message : String(error));
+      testResult.textContent = connectionFailureText(error, normalizeRelayUrl(relayUrl.value ?? ""), m);
     } finally {
       testButton.disabled = false;
     }

@@ -1,0 +1,34 @@
+/**
+ * What "Test connection" tells the admin when it fails: what failed (the relay, through kintone's
+ * proxy), where (the URL it tried), why (no connection, no answer in time, an HTTP status), and
+ * what to do. Saving never depends on the relay, so a failure says the settings can still be saved.
+ */
+import { RelayError } from "../relay-client";
+import type { SettingsMessages } from "./settings-messages";
+
+/** The proxy's own words from a RelayError ("connection failed"), without the wrapping. */
+export function unreachableReason(message: string): string {
+  const inner = /\((.*)\)\s*$/s.exec(message)?.[1] ?? message;
+  let reason = inner;
+  try {
+    const parsed = JSON.parse(inner) as unknown;
+    if (typeof parsed === "string") reason = parsed;
+    else if (parsed && typeof parsed === "object" && typeof (parsed as { message?: unknown }).message === "string") {
+      reason = (parsed as { message: string }).message;
+    }
+  } catch {
+    // Not JSON: the text as it came.
+  }
+  reason = reason.replace(/^proxy:\s*/i, "").trim();
+  return reason === "" || reason === "[object Object]" ? "" : reason;
+}
+
+export function connectionFailureText(error: unknown, relayUrl: string, m: SettingsMessages): string {
+  if (!(error instanceof RelayError)) return m.testFailedOther(relayUrl, error instanceof Error ? error.message : String(error));
+  if (error.status === 401) return m.testUnauthorized;
+  if (error.code === "timeout") return m.testTimeout(relayUrl, error.message);
+  if (error.status === 0) return m.testUnreachable(relayUrl, unreachableReason(error.message));
+  if (error.status === 502 || error.status === 503 || error.status === 504) return m.testBadGateway(relayUrl, error.status);
+  if (error.status === 404) return m.testNotFound(relayUrl);
+  return m.testFailedOther(relayUrl, `HTTP ${error.status}: ${error.message}`);
+}
