@@ -7,7 +7,14 @@ import { HttpError } from "./http-error.js";
  */
 export async function readBodyBytes(c: Context, maxBytes: number): Promise<Uint8Array> {
   const tooLarge = () => new HttpError(413, "payload_too_large", `the request body is larger than ${Math.round(maxBytes / 1024)} KB`);
-  if (Number(c.req.header("content-length") ?? "0") > maxBytes) throw tooLarge();
+  const declared = c.req.header("content-length");
+  if (declared !== undefined) {
+    // Node's server stops the body at Content-Length, so it cannot outgrow a checked header; and
+    // arrayBuffer() is the node adapter's fast path (the stream reader below costs a third of
+    // the webhook's throughput).
+    if (Number(declared) > maxBytes) throw tooLarge();
+    return new Uint8Array(await c.req.arrayBuffer());
+  }
   const stream = c.req.raw.body;
   if (!stream) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
