@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEMO_API_TOKEN, DEMO_APP_ID, DEMO_FIELDS, DEMO_PROCESS } from "../../emulators/demo-app.js";
+import { DEMO_API_TOKEN, DEMO_APP_ID, DEMO_FIELDS, DEMO_PROCESS, demoRuleSet } from "../../emulators/demo-app.js";
 import { createKintoneEmulator } from "../../emulators/kintone/kintone-emulator.js";
 import { createLineEmulator } from "../../emulators/line/line-emulator.js";
 import { listen } from "../../emulators/listen.js";
@@ -115,6 +115,18 @@ export async function startStack(options: StackOptions = {}) {
 }
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
+
+/** The body kintone's proxy sends when staff run "Approve" on a demo order (rules injected). */
+export function approvalRequest(recordId: number | string, rules: unknown = demoRuleSet()) {
+  return {
+    appId: DEMO_APP_ID,
+    recordId: String(recordId),
+    action: "Approve",
+    status: "Submitted",
+    nextStatus: "Approved",
+    rules: JSON.stringify(rules),
+  };
+}
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
 export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, what = "condition"): Promise<T> {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { demoRuleSet } from "../../emulators/demo-app.js";
 import { createPostbackTokens } from "../../relay/src/postback-token.js";
-import { startStack, TEST_SIGNING_KEY, waitFor, type Stack } from "../helpers/start-stack.js";
+import { approvalRequest, startStack, TEST_SIGNING_KEY, waitFor, type Stack } from "../helpers/start-stack.js";
 
 const USER_A = "U" + "a".repeat(32);
 const USER_B = "U" + "b".repeat(32);
@@ -12,14 +12,7 @@ afterEach(async () => {
   await stack?.close();
 });
 
-const approve = (recordId: number | string, rules: unknown = demoRuleSet()) => ({
-  appId: stack.demoAppId,
-  recordId: String(recordId),
-  action: "Approve",
-  status: "Submitted",
-  nextStatus: "Approved",
-  rules: JSON.stringify(rules),
-});
+const approve = (recordId: number | string, rules: unknown = demoRuleSet()) => approvalRequest(recordId, rules);
 
 function addOrder(values: Record<string, unknown> = {}) {
   return stack.kintone.addRecord(stack.demoAppId, {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { demoRuleSet } from "../../emulators/demo-app.js";
 import { followEvent, postbackEvent, postWebhook, textEvent, unfollowEvent, webhookBody } from "../helpers/line-webhook.js";
-import { startStack, TEST_CHANNEL_SECRET, waitFor, type Stack, type StackOptions } from "../helpers/start-stack.js";
+import { approvalRequest, startStack, TEST_CHANNEL_SECRET, waitFor, type Stack, type StackOptions } from "../helpers/start-stack.js";
 
 const USER_A = "U" + "a".repeat(32);
 const USER_B = "U" + "b".repeat(32);
@@ -23,14 +23,7 @@ async function setUp(options: StackOptions = {}) {
 async function deliverOrder(lineIds = USER_A) {
   const { id: recordId } = stack.kintone.addRecord(stack.demoAppId, { order_no: "A-7", customer: "Sakura", line_user_id: lineIds });
   const before = stack.line.delivered.length;
-  const response = await stack.notify({
-    appId: stack.demoAppId,
-    recordId,
-    action: "Approve",
-    status: "Submitted",
-    nextStatus: "Approved",
-    rules: JSON.stringify(demoRuleSet()),
-  });
+  const response = await stack.notify(approvalRequest(recordId, demoRuleSet()));
   expect(response.status).toBe(202);
   stack.kintone.runAction(stack.demoAppId, recordId, "Approve");
   await waitFor(() => stack.line.delivered.length > before, 5000, "the push");
@@ -251,14 +244,7 @@ describe("follow, unfollow, groups and link codes", () => {
     await webhookEventsDone(2);
 
     const { id: recordId } = stack.kintone.addRecord(stack.demoAppId, { order_no: "B-1", line_user_id: USER_A });
-    const response = await stack.notify({
-      appId: stack.demoAppId,
-      recordId,
-      action: "Approve",
-      status: "Submitted",
-      nextStatus: "Approved",
-      rules: JSON.stringify(demoRuleSet()),
-    });
+    const response = await stack.notify(approvalRequest(recordId, demoRuleSet()));
     const { id } = (await response.json()) as { id: string };
     stack.kintone.runAction(stack.demoAppId, recordId, "Approve");
     await waitFor(async () => (await stack.store.getNotification(id))?.state === "dispatched", 5000, "dispatch");
@@ -271,14 +257,7 @@ describe("follow, unfollow, groups and link codes", () => {
     const groupId = "C" + "2".repeat(32);
     stack.line.setGroupMemberProfile(groupId, USER_B, { displayName: "Taro (group)" });
     const { id: recordId } = stack.kintone.addRecord(stack.demoAppId, { order_no: "G-1", line_user_id: "" });
-    const response = await stack.notify({
-      appId: stack.demoAppId,
-      recordId,
-      action: "Approve",
-      status: "Submitted",
-      nextStatus: "Approved",
-      rules: JSON.stringify(demoRuleSet({ fixedIds: [groupId] })),
-    });
+    const response = await stack.notify(approvalRequest(recordId, demoRuleSet({ fixedIds: [groupId] })));
     expect(response.status).toBe(202);
     stack.kintone.runAction(stack.demoAppId, recordId, "Approve");
     await waitFor(() => stack.line.delivered.length === 1, 5000, "the group push");
