@@ -57,6 +57,8 @@ export interface RecordPageHost {
 export interface SettingsHost {
   pluginId: string;
   language: string;
+  /** The admin's kintone time zone: saved into the rule set so browser and relay judge dates alike. */
+  timeZone: string;
   appId(): number | null;
   getConfig(): Record<string, string>;
   setConfig(config: Record<string, string>): Promise<void>;

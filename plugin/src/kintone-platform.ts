@@ -41,6 +41,7 @@ export function createSettingsHost(): SettingsHost {
   return {
     pluginId: pluginId(),
     language: language(),
+    timeZone: kintone.getLoginUser().timezone,
     appId: () => kintone.app.getId(),
     getConfig,
     setConfig: (config) => new Promise<void>((resolve) => kintone.plugin.app.setConfig(config, () => resolve())),

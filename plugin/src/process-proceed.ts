@@ -43,7 +43,7 @@ export function handleProcessProceed(
   if (!deps.config) return event;
   const change = { action: event.action.value, status: event.status.value, nextStatus: event.nextStatus.value };
   const matching = findMatchingRules(deps.config.ruleSet, change, event.record as KintoneRecord, {
-    timeZone: deps.timeZone,
+    timeZone: deps.config.ruleSet.timeZone ?? deps.timeZone,
   });
   if (matching.length === 0) return event;
 

@@ -134,6 +134,8 @@ describe("settings page", () => {
     const config = ps.pages.config(ps.appId);
     expect(Object.keys(config).sort()).toEqual(["relayUrl", "ruleSet"]);
     const ruleSet = JSON.parse(config.ruleSet!) as RuleSet;
+    // The admin's kintone time zone goes with the rules, so browser and relay judge dates alike.
+    expect(ruleSet.timeZone).toBe("Asia/Tokyo");
     expect(ruleSet.rules).toHaveLength(1);
     expect(ruleSet.rules[0]).toMatchObject({
       name: "Approved -> customer",

@@ -85,3 +85,30 @@ describe("handleProcessProceed", () => {
     expect(notices).toEqual([]);
   });
 });
+
+describe("date conditions follow the rule set's time zone, not the user's", () => {
+  // 2026-11-21T16:00Z is already the 22nd in Tokyo but still the 21st in New York.
+  const dated = (ruleSetTimeZone?: string): PluginConfig => {
+    const ruleSet = demoRuleSet();
+    const rule = { ...ruleSet.rules[0]!, when: { all: [{ field: "shipped_at", op: "eq" as const, value: "2026-11-22" }] } };
+    return { relayUrl: "https://r.example", ruleSet: { version: 1, ...(ruleSetTimeZone ? { timeZone: ruleSetTimeZone } : {}), rules: [rule] } };
+  };
+  const withShippedAt = (): ProcessProceedEvent => {
+    const e = event("Approve", "Submitted", "Approved");
+    e.record["shipped_at"] = { type: "DATETIME", value: "2026-11-21T16:00:00Z" };
+    return e;
+  };
+
+  it("a user in New York still matches a rule judged in Asia/Tokyo, as the relay will", async () => {
+    const { d, requests } = deps(dated("Asia/Tokyo"), () => Promise.resolve("id"));
+    await handleProcessProceed(withShippedAt(), { ...d, timeZone: "America/New_York" });
+    expect(requests).toHaveLength(1);
+  });
+
+  it("without a zone in the rule set, the user's zone is used", async () => {
+    const { d, requests } = deps(dated(), () => Promise.resolve("id"));
+    const result = handleProcessProceed(withShippedAt(), { ...d, timeZone: "America/New_York" });
+    expect(requests).toHaveLength(0);
+    expect(result).not.toBeInstanceOf(Promise);
+  });
+});

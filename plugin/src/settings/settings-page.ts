@@ -270,7 +270,7 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
         change: sampleChange(rule),
         recordUrl: `${location.origin}/k/${appId}/show#record=${recordId}`,
         postbackData: (button) => `preview:${button.id}`,
-        timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone || "Asia/Tokyo",
+        timeZone: draft.timeZone ?? host.timeZone,
         locale: host.language === "ja" ? "ja" : "en",
       });
       const alt = el("div", "kline-preview-alt", m.previewAlt(message.altText));
@@ -374,7 +374,8 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
         newSecret: secretInput.value,
         savedAuthorization,
         savedRelayUrl,
-        ruleSet: result.ruleSet,
+        // The zone date conditions are judged in, by the plugin and the relay alike.
+        ruleSet: { ...result.ruleSet, timeZone: result.ruleSet.timeZone ?? host.timeZone },
       });
       if (!plan.ok) return;
       save.disabled = true;
