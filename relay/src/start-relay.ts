@@ -43,6 +43,7 @@ export async function startRelay(env: NodeJS.ProcessEnv): Promise<void> {
           // LINE allows 30 live v2.1 tokens per channel and every start issues one: a day's
           // lifetime (renewed before expiry) keeps restarts from using them up.
           tokenExpSeconds: 24 * 60 * 60,
+        channelSecret: settings.lineChannelSecret,
         }
       : settings.lineAccessToken;
   if (tokenConfig.kind === "long-lived") logger.addSecret(tokenConfig.token);
@@ -83,7 +84,10 @@ export async function startRelay(env: NodeJS.ProcessEnv): Promise<void> {
   const shutdown = (signal: string) => {
     logger.info("shutting down", { signal });
     server.close();
-    void worker.stop().then(() => store.close()).then(() => process.exit(0));
+    void worker
+      .stop()
+      .then(() => Promise.all([store.close(), accessTokens.release()]))
+      .then(() => process.exit(0));
   };
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));

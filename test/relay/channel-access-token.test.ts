@@ -124,6 +124,18 @@ describe("channel access token source (against the LINE emulator)", () => {
     expect(error.message).not.toContain(secret);
   });
 
+  it("revokes the v2.1 token at shutdown, so restarts do not pile up live tokens", async () => {
+    const jwk = JSON.stringify(privateKey.export({ format: "jwk" }));
+    const tokens = source({ kind: "v2.1", channelId: CHANNEL_ID, privateKeyPem: jwk, kid: KID, channelSecret: CHANNEL_SECRET });
+    const token = await tokens.getToken();
+    expect(await pushWith(token)).toBe(200);
+    await tokens.release();
+    const revoke = line.requests.find((r) => r.path === "/oauth2/v2.1/revoke");
+    expect(revoke?.body).toEqual({ client_id: CHANNEL_ID, client_secret: CHANNEL_SECRET, access_token: token });
+    expect(revoke?.status).toBe(200);
+    expect(await pushWith(token)).toBe(401);
+  });
+
   it("issues a v2.1 token with a JWT signed by a JWK private key", async () => {
     const jwk = JSON.stringify(privateKey.export({ format: "jwk" }));
     const tokens = source({ kind: "v2.1", channelId: CHANNEL_ID, privateKeyPem: jwk, kid: KID });

@@ -19,6 +19,8 @@ export type ChannelAccessTokenConfig =
       kid: string;
       /** Lifetime to ask for; default (and maximum) 30 days. */
       tokenExpSeconds?: number;
+      /** The channel secret, to revoke the token at shutdown (LINE allows 30 live v2.1 tokens). */
+      channelSecret?: string;
     };
 
 export interface ChannelAccessTokenDeps {
@@ -34,6 +36,11 @@ export interface ChannelAccessTokenSource {
   getToken(): Promise<string>;
   /** Forget this token (LINE answered 401 to it): the next getToken issues a new one. */
   invalidate(token: string): void;
+  /**
+   * At shutdown: revoke the v2.1 token this process holds (when the channel secret is known), so
+   * restarts do not pile up live tokens. Never throws; a no-op for the other kinds.
+   */
+  release(): Promise<void>;
 }
 
 export class ChannelAccessTokenError extends Error {
@@ -75,7 +82,7 @@ export function createChannelAccessTokenSource(
     if (!config.token) throw new ChannelAccessTokenError("the long-lived channel access token is empty", 0, "invalid_config");
     const token = config.token;
     // Nothing to renew: a 401 on a long-lived token needs a person, not a retry here.
-    return { getToken: async () => token, invalidate: () => {} };
+    return { getToken: async () => token, invalidate: () => {}, release: async () => {} };
   }
   const issue = config.kind === "stateless" ? statelessIssuer(config, deps) : v21Issuer(config, deps);
 
@@ -115,6 +122,21 @@ export function createChannelAccessTokenSource(
     },
     invalidate(token) {
       if (current?.token === token) current = undefined;
+    },
+    async release() {
+      const held = current;
+      current = undefined;
+      if (config.kind !== "v2.1" || !config.channelSecret || !held) return;
+      try {
+        await (deps.fetch ?? fetch)(deps.apiBaseUrl.replace(/\/+$/, "") + "/oauth2/v2.1/revoke", {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ client_id: config.channelId, client_secret: config.channelSecret, access_token: held.token }).toString(),
+          signal: AbortSignal.timeout(deps.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+        });
+      } catch {
+        // Best effort: an unrevoked token simply expires (start-relay asks for day-long ones).
+      }
     },
   };
 }
