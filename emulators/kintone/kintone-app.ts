@@ -177,13 +177,7 @@ function jsonResponse(status: number, body: unknown, headers: Record<string, str
 
 // --- Reading requests ---------------------------------------------------------------------------
 
-interface ParsedRequest {
-  method: string;
-  effectiveMethod: string;
-  path: string;
-  query: Record<string, string>;
-  headers: Record<string, string>;
-  body: unknown;
+interface ParsedRequest extends Omit<RecordedRequest, "status" | "at"> {
   bodyIsInvalid: boolean;
   /** Query string and JSON body together (the body wins). */
   params: Params;

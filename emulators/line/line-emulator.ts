@@ -4,7 +4,7 @@ import { Hono, type Context } from "hono";
 import { AccessTokenRegistry, type EmulatedChannel, type IssuedToken } from "./access-tokens.js";
 import { FaultPlan, type FailOptions, type FaultKind, type RequestKind } from "./fault-injection.js";
 import { checkMessageLimits, isPushTarget, isUserId } from "./message-limits.js";
-import { validatorFor, type OpenApiValidator, type ValidationIssue } from "./openapi-validator.js";
+import { dedupeIssues, validatorFor, type OpenApiValidator, type ValidationIssue } from "./openapi-validator.js";
 import { defaultSpecDir, lineSpecsPresent, loadLineSpec } from "./spec-loader.js";
 
 /**
@@ -175,15 +175,6 @@ function invalidBody(issues: ValidationIssue[]): Answer {
   };
 }
 
-function dedupe(issues: ValidationIssue[]): ValidationIssue[] {
-  const seen = new Set<string>();
-  return issues.filter((issue) => {
-    const key = `${issue.property}\u0000${issue.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
 
 export function createLineEmulator(options: LineEmulatorOptions = {}) {
   const now = options.now ?? Date.now;
@@ -321,7 +312,7 @@ export function createLineEmulator(options: LineEmulatorOptions = {}) {
   function validateMessagesBody(schemaName: string, body: unknown): ValidationIssue[] {
     const issues = messaging ? messaging.validate(schemaName, body) : [];
     if (isObject(body)) issues.push(...checkMessageLimits(body.messages));
-    return dedupe(issues);
+    return dedupeIssues(issues);
   }
 
   // ---- sending ----

@@ -89,6 +89,17 @@ function sizeMessage(min: number | undefined, max: number | undefined): string {
   return `size must be at least ${min}`;
 }
 
+/** The same problem at the same property is reported once. */
+export function dedupeIssues(issues: ValidationIssue[]): ValidationIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const key = `${issue.property}\u0000${issue.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 export class OpenApiValidator {
   private readonly patterns = new Map<string, RegExp>();
   private readonly declared = new WeakMap<SchemaObject, { names: Set<string>; open: boolean }>();
@@ -111,13 +122,7 @@ export class OpenApiValidator {
     const issues: ValidationIssue[] = [];
     const root = typeof schema === "string" ? this.schema(schema) : schema;
     this.check(root, value, basePath, TOP, issues);
-    const seen = new Set<string>();
-    return issues.filter((issue) => {
-      const key = `${issue.property}\u0000${issue.message}`;
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    });
+    return dedupeIssues(issues);
   }
 
   private resolve(ref: string): SchemaObject {
