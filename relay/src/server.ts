@@ -9,7 +9,7 @@ try {
 }
 
 if (wantsSandbox(process.env)) {
-  const { runSandbox } = await import("./sandbox/run-sandbox.js");
+  const { runSandbox } = await import("../../sandbox/run-sandbox.js");
   await runSandbox(process.env);
 } else {
   const { startRelay } = await import("./start-relay.js");

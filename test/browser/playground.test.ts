@@ -6,7 +6,7 @@
  */
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSandbox, type Sandbox } from "../../relay/src/sandbox/start-sandbox.js";
+import { startSandbox, type Sandbox } from "../../sandbox/start-sandbox.js";
 import { waitFor } from "../helpers/start-stack.js";
 import type { Browser } from "./browser-harness.js";
 import { ensurePluginBuilt, launchBrowser } from "./browser-harness.js";

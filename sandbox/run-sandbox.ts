@@ -1,5 +1,5 @@
 /** `npm start` with no LINE or kintone settings: start the sandbox, say where it is, stop on a signal. */
-import type { LogLevel } from "../logger.js";
+import type { LogLevel } from "../relay/src/logger.js";
 import { startSandbox, type Sandbox } from "./start-sandbox.js";
 
 const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];

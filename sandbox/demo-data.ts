@@ -1,6 +1,6 @@
 /** What the sandbox seeds: the demo LINE user (with a profile) and a few demo orders sent to them. */
-import { DEMO_APP_ID, DEMO_FIELDS, DEMO_PROCESS } from "../../../emulators/demo-app.js";
-import type { KintoneEmulator } from "../../../emulators/kintone/kintone-emulator.js";
+import { DEMO_APP_ID, DEMO_FIELDS, DEMO_PROCESS } from "../emulators/demo-app.js";
+import type { KintoneEmulator } from "../emulators/kintone/kintone-emulator.js";
 
 export const SANDBOX_USER = { id: "U5a4d0b1e2c3f40718293a4b5c6d7e8f9", displayName: "Sato Hanako" } as const;
 export const SANDBOX_BOT = { userId: "Ufb0c7a1d2e3f40516273849a5b6c7d8e", name: "Orders bot (demo)" } as const;
