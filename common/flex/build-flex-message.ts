@@ -17,7 +17,7 @@ import { EMPTY_VALUE_TEXT, formatFieldValue } from "../kintone/format-field-valu
 import type { FieldProperties, KintoneRecord, StatusChange } from "../kintone/record.js";
 import type { Button, Rule } from "../rules/rule-set.js";
 import type { FlexBox, FlexBubble, FlexButton, FlexComponent, FlexMessage, FlexText } from "./flex-types.js";
-import { FLEX_LIMITS } from "./flex-types.js";
+import { FLEX_LIMITS } from "./flex-limits.js";
 import { renderTemplate } from "./render-template.js";
 import { ELLIPSIS, cleanText, jsonByteLength, singleLine, truncateText } from "./text.js";
 

@@ -1,99 +1,58 @@
 /**
- * The Flex Message objects this project emits: a minimal, exact subset of the LINE Messaging API
- * spec (../contracts/line-openapi/messaging-api.yml: FlexMessage, FlexBubble, FlexBox, FlexText,
- * FlexButton, FlexSeparator, PostbackAction, URIAction). Property names are the spec's; only the
- * properties we use are declared, so anything built with these types stays inside the spec.
+ * The Flex Message objects this project emits, as the official LINE types (`@line/bot-sdk`'s
+ * `messagingApi`, generated from LINE's OpenAPI spec). Each alias is the SDK type narrowed to what
+ * the builder promises: only the components it uses, texts and labels always present, sizes and
+ * spacings as keywords (they render the same on every phone). The checks at the end make any
+ * drift from the SDK a compile error.
+ *
+ * Type-only: the plugin's settings page bundles the builder, and nothing of the SDK may come with it.
  */
+import type { messagingApi } from "@line/bot-sdk";
 
-/** Text sizes as keywords (FlexTextFontSize); never px. */
+/** Text sizes as keywords (FlexText.size accepts px too; we never use it). */
 export type FlexTextSize = "xxs" | "xs" | "sm" | "md" | "lg" | "xl" | "xxl" | "3xl" | "4xl" | "5xl";
-/** Spacing, margin and padding keywords (FlexBoxSpacing, FlexMargin, FlexBoxPadding). */
+/** Spacing, margin and padding keywords (the SDK types them as string). */
 export type FlexSpacing = "none" | "xs" | "sm" | "md" | "lg" | "xl" | "xxl";
 
-export interface FlexPostbackAction {
-  type: "postback";
-  /** <= 40 characters on a Flex button. */
-  label: string;
-  /** <= 300 characters. */
-  data: string;
-  /** <= 300 characters; shown in the chat as the user's message. */
-  displayText?: string;
-}
+/** label <= 40 characters on a Flex button; data <= 300; displayText <= 300. */
+export type FlexPostbackAction = messagingApi.PostbackAction & { label: string; data: string };
 
-export interface FlexUriAction {
-  type: "uri";
-  label: string;
-  /** <= 1000 characters; http, https, line or tel. */
-  uri: string;
-}
+/** uri <= 1000 characters; http, https, line or tel. */
+export type FlexUriAction = messagingApi.URIAction & { label: string; uri: string };
 
 export type FlexAction = FlexPostbackAction | FlexUriAction;
 
-export interface FlexText {
-  type: "text";
-  /** Never empty: LINE refuses an empty text. */
-  text: string;
-  size?: FlexTextSize;
-  weight?: "regular" | "bold";
-  color?: string;
-  wrap?: boolean;
-  flex?: number;
-  margin?: FlexSpacing;
-  align?: "start" | "end" | "center";
-  maxLines?: number;
-}
+/** `text` is never empty: LINE refuses an empty text (the SDK makes it optional for spans). */
+export type FlexText = messagingApi.FlexText & { text: string; size?: FlexTextSize; margin?: FlexSpacing };
 
-export interface FlexButton {
-  type: "button";
-  action: FlexAction;
-  style?: "primary" | "secondary" | "link";
-  height?: "sm" | "md";
-  color?: string;
-  margin?: FlexSpacing;
-  flex?: number;
-}
+export type FlexButton = Omit<messagingApi.FlexButton, "action"> & { action: FlexAction; margin?: FlexSpacing };
 
-export interface FlexSeparator {
-  type: "separator";
-  margin?: FlexSpacing;
-  color?: string;
-}
+export type FlexSeparator = messagingApi.FlexSeparator & { margin?: FlexSpacing };
 
 export type FlexComponent = FlexBox | FlexText | FlexButton | FlexSeparator;
 
-export interface FlexBox {
-  type: "box";
-  layout: "horizontal" | "vertical" | "baseline";
+export type FlexBox = Omit<messagingApi.FlexBox, "contents"> & {
   contents: FlexComponent[];
   spacing?: FlexSpacing;
   margin?: FlexSpacing;
   paddingAll?: FlexSpacing;
-  backgroundColor?: string;
-  flex?: number;
-}
+};
 
-export interface FlexBubble {
-  type: "bubble";
-  size?: "nano" | "micro" | "deca" | "hecto" | "kilo" | "mega" | "giga";
+export type FlexBubble = Omit<messagingApi.FlexBubble, "header" | "hero" | "body" | "footer"> & {
   header?: FlexBox;
   body?: FlexBox;
   footer?: FlexBox;
-}
+};
 
-export interface FlexMessage {
-  type: "flex";
-  /** <= 1500 characters, not empty. */
-  altText: string;
-  contents: FlexBubble;
-}
+/** One bubble; altText <= 1500 characters, not empty. */
+export type FlexMessage = Omit<messagingApi.FlexMessage, "contents"> & { contents: FlexBubble };
 
-/** LINE's limits that the builder keeps (platform-facts.md, "Flex Message limits"). */
-export const FLEX_LIMITS = {
-  altText: 1500,
-  actionLabel: 40,
-  postbackData: 300,
-  displayText: 300,
-  uri: 1000,
-  /** Bubble JSON <= 30 KB; kept at 30,000 UTF-8 bytes to stay clear of either reading of "KB". */
-  bubbleBytes: 30_000,
-} as const;
+// What we build must be what LINE's types accept: these fail to compile when the SDK changes.
+type Assignable<T extends U, U> = [T, U];
+export type FlexTypeChecks = [
+  Assignable<FlexAction, messagingApi.Action>,
+  Assignable<FlexComponent, messagingApi.FlexComponent>,
+  Assignable<FlexBox, messagingApi.FlexBox>,
+  Assignable<FlexBubble, messagingApi.FlexContainer>,
+  Assignable<FlexMessage, messagingApi.Message>,
+];
