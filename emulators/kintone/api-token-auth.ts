@@ -8,7 +8,7 @@ import {
 import type { ApiTokenPermissions, KintoneStore } from "./kintone-store.js";
 
 /** What an API needs from the app's token. Settings APIs take view or add (cybozu.dev). */
-export type Permission = "view" | "add" | "edit" | "viewOrAdd";
+export type Permission = "view" | "add" | "edit" | "delete" | "viewOrAdd";
 
 export interface TokenGrant {
   appId: number;

@@ -2,9 +2,22 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import type { IncomingMessage } from "node:http";
 import { type Permission, readApiTokens, requirePermission } from "./api-token-auth.js";
-import { KintoneApiError, appNotFound, invalidInput, invalidJson, newErrorId, notEmulated } from "./errors.js";
+import {
+  CONCURRENCY_LIMIT,
+  KintoneApiError,
+  type Locale,
+  appNotFound,
+  featureNotEmulated,
+  invalidInput,
+  invalidJson,
+  localeOf,
+  newErrorId,
+  notEmulated,
+  tooManyConcurrentRequests,
+} from "./errors.js";
 import type { FaultInjector } from "./faults.js";
 import { ADMINISTRATOR, type KintoneStore } from "./kintone-store.js";
+import type { RecordWebhooks } from "./record-webhooks.js";
 
 /**
  * kintone's REST endpoints over a KintoneStore. Requests are taken the three ways
@@ -33,25 +46,33 @@ export interface KintoneAppDeps {
   /** Every request is appended, in arrival order; its status is filled in when answered. */
   requests: RecordedRequest[];
   now: () => number;
+  /** Webhooks for operations on one record; the bulk routes never touch it. */
+  webhooks: RecordWebhooks;
 }
 
 type Params = Record<string, unknown>;
 
 interface Route {
-  method: "GET" | "POST" | "PUT";
+  method: "GET" | "POST" | "PUT" | "DELETE";
   path: string;
   permission: Permission;
   run(params: Params, appId: number): unknown;
 }
 
-/** Who changed the record when an API token did: kintone shows Administrator. */
+/**
+ * Who changed the record when an API token did: kintone shows "Administrator" as creator, modifier
+ * and comment poster (https://cybozu.dev/ja/kintone/docs/rest-api/records/add-comment/:
+ * "APIトークンを利用した場合、投稿ユーザーは「Administrator」になります。").
+ */
 const API_USER = ADMINISTRATOR;
 /** The author of the edit staleNextUpdate() slips in. */
 const CONCURRENT_USER = { code: "concurrent-editor", name: "Concurrent Editor" };
 const MAX_COMMENTS_PER_PAGE = 10;
+/** records.json and records/status.json take at most 100 records (cybozu.dev "複数のレコードを…"). */
+const MAX_BULK_RECORDS = 100;
 
 export function createKintoneApp(deps: KintoneAppDeps): Hono {
-  const { store, faults } = deps;
+  const { store, faults, webhooks } = deps;
 
   /** Applies the edit armed by staleNextUpdate(), as if another user saved just before. */
   const applyConcurrentEdit = (appId: number, recordId: number) => {
@@ -70,7 +91,11 @@ export function createKintoneApp(deps: KintoneAppDeps): Hono {
       method: "POST",
       path: "/k/v1/record.json",
       permission: "add",
-      run: (p, app) => store.addRecord(app, p.record, API_USER),
+      run: (p, app) => {
+        const added = store.addRecord(app, p.record, API_USER);
+        webhooks.record(app, "ADD_RECORD", added.id);
+        return added;
+      },
     },
     {
       method: "PUT",
@@ -81,7 +106,9 @@ export function createKintoneApp(deps: KintoneAppDeps): Hono {
         const revision = optionalIntegerParam(p, "revision");
         store.getRecord(app, id);
         applyConcurrentEdit(app, id);
-        return store.updateRecord(app, id, p.record, revision, API_USER);
+        const updated = store.updateRecord(app, id, p.record, revision, API_USER);
+        webhooks.record(app, "UPDATE_RECORD", String(id));
+        return updated;
       },
     },
     {
@@ -94,15 +121,95 @@ export function createKintoneApp(deps: KintoneAppDeps): Hono {
         const revision = optionalIntegerParam(p, "revision");
         store.getRecord(app, id);
         applyConcurrentEdit(app, id);
-        // `assignee` is accepted and ignored: emulated statuses have no assignee candidates.
-        return store.runAction(app, id, action, API_USER, revision);
+        const result = store.runAction(app, id, action, API_USER, revision, optionalStringParam(p, "assignee"));
+        webhooks.record(app, "UPDATE_STATUS", String(id));
+        return result;
       },
     },
     {
       method: "POST",
       path: "/k/v1/record/comment.json",
       permission: "view",
-      run: (p, app) => store.addComment(app, integerParam(p, "record"), p.comment, API_USER),
+      run: (p, app) => {
+        const record = integerParam(p, "record");
+        const added = store.addComment(app, record, p.comment, API_USER);
+        webhooks.comment(app, String(record), added.id);
+        return added;
+      },
+    },
+    // Bulk APIs: all-or-nothing, and no webhooks (see webhooks.ts).
+    {
+      method: "POST",
+      path: "/k/v1/records.json",
+      permission: "add",
+      run: (p, app) => {
+        const items = bulkList(p, "records");
+        return store.atomically(app, () => {
+          const added = items.map((record, i) => prefixed(i, () => store.addRecord(app, record, API_USER)));
+          return { ids: added.map((a) => a.id), revisions: added.map((a) => a.revision) };
+        });
+      },
+    },
+    {
+      method: "PUT",
+      path: "/k/v1/records.json",
+      permission: "edit",
+      run: (p, app) => {
+        const items = bulkList(p, "records").map((item, i) => bulkItem(item, i));
+        return store.atomically(app, () => ({
+          records: items.map((item, i) =>
+            prefixed(i, () => {
+              if (item.updateKey !== undefined) throw featureNotEmulated("updateKey");
+              const id = integerParam(item, "id");
+              const updated = store.updateRecord(app, id, item.record, optionalIntegerParam(item, "revision"), API_USER);
+              return { id: String(id), revision: updated.revision };
+            }),
+          ),
+        }));
+      },
+    },
+    {
+      method: "DELETE",
+      path: "/k/v1/records.json",
+      permission: "delete",
+      run: (p, app) => {
+        const ids = bulkList(p, "ids");
+        const revisions = p.revisions === undefined ? [] : bulkList(p, "revisions");
+        if (revisions.length > 0 && revisions.length !== ids.length) {
+          throw invalidInput({ revisions: { messages: ["The number of revisions must match the number of ids."] } });
+        }
+        store.atomically(app, () =>
+          ids.forEach((_, i) => {
+            const id = integerParam({ id: ids[i] }, "id");
+            store.deleteRecord(app, id, optionalIntegerParam({ revision: revisions[i] }, "revision"));
+          }),
+        );
+        return {};
+      },
+    },
+    {
+      method: "PUT",
+      path: "/k/v1/records/status.json",
+      permission: "view",
+      run: (p, app) => {
+        const items = bulkList(p, "records").map((item, i) => bulkItem(item, i));
+        return store.atomically(app, () => ({
+          records: items.map((item, i) =>
+            prefixed(i, () => {
+              const id = integerParam(item, "id");
+              const result = store.runAction(
+                app,
+                id,
+                stringParam(item, "action"),
+                API_USER,
+                optionalIntegerParam(item, "revision"),
+                optionalStringParam(item, "assignee"),
+              );
+              return { id: String(id), revision: result.revision };
+            }),
+          ),
+        }));
+      },
     },
     {
       method: "GET",
@@ -124,6 +231,9 @@ export function createKintoneApp(deps: KintoneAppDeps): Hono {
     },
   ];
 
+  /** Requests being answered now: kintone refuses the 101st (CONCURRENCY_LIMIT, errors.ts). */
+  let running = 0;
+
   const answer = async (req: ParsedRequest): Promise<Response> => {
     const delay = faults.takeDelay(req.effectiveMethod, req.path);
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
@@ -137,7 +247,7 @@ export function createKintoneApp(deps: KintoneAppDeps): Hono {
     const appId = integerParam(req.params, "app");
     if (!store.hasApp(appId)) throw appNotFound(appId);
     requirePermission(grants, appId, route.permission);
-    return jsonResponse(200, route.run(req.params, appId));
+    return jsonResponse(200, route.run(req.params, appId), concurrencyHeaders(running));
   };
 
   const app = new Hono();
@@ -154,18 +264,35 @@ export function createKintoneApp(deps: KintoneAppDeps): Hono {
       at: deps.now(),
     };
     deps.requests.push(entry);
-    const response = await answer(req).catch(errorResponse);
-    entry.status = response.status;
-    return response;
+    const locale = localeOf(req.headers["accept-language"]);
+    if (running >= CONCURRENCY_LIMIT) {
+      const refused = errorResponse(tooManyConcurrentRequests(running + 1), locale, running + 1);
+      entry.status = refused.status;
+      return refused;
+    }
+    running += 1;
+    try {
+      const response = await answer(req).catch((error: unknown) => errorResponse(error, locale, running));
+      entry.status = response.status;
+      return response;
+    } finally {
+      running -= 1;
+    }
   });
   return app;
 }
 
-/** The one place errors become HTTP answers: kintone's `{code, id, message, errors?}`. */
-function errorResponse(error: unknown): Response {
-  if (error instanceof KintoneApiError) return jsonResponse(error.status, error.toBody(), error.headers);
+/** The one place errors become HTTP answers: kintone's `{code, id, message, errors?}`, in the request's language. */
+function errorResponse(error: unknown, locale: Locale, running: number): Response {
+  if (error instanceof KintoneApiError) {
+    return jsonResponse(error.status, error.toBody(locale), { ...concurrencyHeaders(running), ...error.headers });
+  }
   const message = error instanceof Error ? error.message : String(error);
-  return jsonResponse(500, { code: "EMULATOR_INTERNAL", id: newErrorId(), message });
+  return jsonResponse(500, { code: "EMULATOR_INTERNAL", id: newErrorId(), message }, concurrencyHeaders(running));
+}
+
+function concurrencyHeaders(running: number): Record<string, string> {
+  return { "x-concurrencylimit-limit": String(CONCURRENCY_LIMIT), "x-concurrencylimit-running": String(running) };
 }
 
 function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
@@ -214,7 +341,7 @@ async function readRequest(c: Context): Promise<ParsedRequest> {
     headers,
     body,
     bodyIsInvalid,
-    params: { ...query, ...bodyParams },
+    params: { ...queryParams(url.searchParams), ...bodyParams },
   };
 }
 
@@ -230,6 +357,28 @@ async function readBodyText(c: Context, method: string, headers: Record<string, 
   const chunks: Buffer[] = [];
   for await (const chunk of incoming) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
   return Buffer.concat(chunks).toString("utf8");
+}
+
+/**
+ * The query string as parameters; `ids[0]=1&ids[1]=2` (how rest-api-client's qs writes arrays, e.g.
+ * for Delete Records) becomes `ids: ["1", "2"]`.
+ */
+function queryParams(search: URLSearchParams): Params {
+  const params: Params = {};
+  const arrays = new Map<string, string[]>();
+  for (const [key, value] of search) {
+    const indexed = /^(.+)\[(\d+)\]$/.exec(key);
+    if (!indexed) {
+      params[key] = value;
+      continue;
+    }
+    const [, name = "", index = "0"] = indexed;
+    const list = arrays.get(name) ?? [];
+    list[Number(index)] = value;
+    arrays.set(name, list);
+  }
+  for (const [name, list] of arrays) params[name] = Array.from(list, (v) => v ?? "");
+  return params;
 }
 
 function isObject(v: unknown): v is Params {
@@ -250,6 +399,38 @@ function integerParam(params: Params, name: string): number {
   const n = optionalIntegerParam(params, name);
   if (n === undefined) throw invalidInput({ [name]: { messages: ["Required field."] } });
   return n;
+}
+
+function optionalStringParam(params: Params, name: string): string | undefined {
+  const raw = params[name];
+  if (raw === undefined || raw === null || raw === "") return undefined;
+  if (typeof raw !== "string") throw invalidInput({ [name]: { messages: ["Enter a string."] } });
+  return raw;
+}
+
+/** The array parameter of a bulk API: required, 1 to 100 entries. */
+function bulkList(params: Params, name: string): unknown[] {
+  const raw = params[name];
+  if (!Array.isArray(raw) || raw.length === 0) throw invalidInput({ [name]: { messages: ["Required field."] } });
+  if (raw.length > MAX_BULK_RECORDS) {
+    throw invalidInput({ [name]: { messages: [`Only up to ${MAX_BULK_RECORDS} records can be specified.`] } });
+  }
+  return raw;
+}
+
+function bulkItem(item: unknown, index: number): Params {
+  if (!isObject(item)) throw invalidInput({ [`records[${index}]`]: { messages: ["Required field."] } });
+  return item;
+}
+
+/** Runs one entry of a bulk request; its validation errors are keyed `records[i].…` as kintone keys them. */
+function prefixed<T>(index: number, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof KintoneApiError) throw error.withErrorPrefix(`records[${index}].`);
+    throw error;
+  }
 }
 
 function stringParam(params: Params, name: string): string {

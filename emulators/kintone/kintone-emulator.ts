@@ -4,11 +4,24 @@ import type { KintoneUser } from "./field-values.js";
 import { type DelaySpec, type FailureSpec, type RequestMatch, FaultInjector } from "./faults.js";
 import { type RecordedRequest, createKintoneApp, wrapValues } from "./kintone-app.js";
 import { type KintoneAppDefinition, type RecordComment, ADMINISTRATOR, KintoneStore } from "./kintone-store.js";
+import { RecordWebhooks } from "./record-webhooks.js";
+import { type DroppedWebhook, type WebhookDelivery, type WebhookRegistration, KintoneWebhooks } from "./webhooks.js";
 
 export type { KintoneUser } from "./field-values.js";
 export type { DelaySpec, FailureSpec, RequestMatch } from "./faults.js";
 export type { RecordedRequest } from "./kintone-app.js";
 export { KintoneApiError } from "./errors.js";
+export {
+  type CommentWebhookBody,
+  type DeleteWebhookBody,
+  type DroppedWebhook,
+  type RecordWebhookBody,
+  type WebhookBody,
+  type WebhookDelivery,
+  type WebhookEventType,
+  type WebhookRegistration,
+  WEBHOOK_LIMIT_PER_MINUTE,
+} from "./webhooks.js";
 export {
   type ApiTokenDefinition,
   type ApiTokenPermissions,
@@ -16,6 +29,7 @@ export {
   type KintoneAppDefinition,
   type ProcessDefinition,
   type RecordComment,
+  type StatusAssignees,
   type SystemFieldCodes,
   ADMINISTRATOR,
   DEFAULT_SYSTEM_FIELD_CODES,
@@ -24,11 +38,20 @@ export {
 export interface KintoneEmulatorOptions {
   /** Clock for record and comment times and for `requests[].at` (default Date.now). */
   now?: () => number;
+  /** Where this kintone is, for the permalinks in webhooks (default https://example.cybozu.com). */
+  publicUrl?: string;
+  /** What sends webhooks (default: global fetch). */
+  fetch?: typeof fetch;
 }
 
 export interface UserActionOptions {
   /** Who does it (default Administrator). Recorded as the record's modifier. */
   user?: KintoneUser;
+}
+
+export interface RunActionOptions extends UserActionOptions {
+  /** Login name of the next assignee, when the next status offers several. */
+  assignee?: string;
 }
 
 export interface AddRecordOptions extends UserActionOptions {
@@ -62,14 +85,31 @@ export interface KintoneEmulator {
     options?: UserActionOptions,
   ): { revision: string };
   /**
-   * A user runs a process-management action: it must start from the current status; the status
-   * changes and the revision goes up by 2, as kintone's does.
+   * A user runs a process-management action: it must start from the current status, and the user
+   * must be an assignee when the record has any; the status changes and the revision goes up by 2,
+   * as kintone's does.
    */
-  runAction(appId: number, recordId: number | string, actionName: string, options?: UserActionOptions): { revision: string };
+  runAction(appId: number, recordId: number | string, actionName: string, options?: RunActionOptions): { revision: string };
+  /** A user deletes the record on its page (one record: a DELETE_RECORD webhook). */
+  deleteRecord(appId: number, recordId: number | string, options?: UserActionOptions): void;
   /** Low level: stores the status as is (must be one of the app's); revision and times untouched. */
   setStatus(appId: number, recordId: number | string, status: string): void;
   /** The record's comments, oldest first. */
   comments(appId: number, recordId: number | string): RecordComment[];
+  /** A user posts a comment on the record page. */
+  addComment(appId: number, recordId: number | string, text: string, options?: UserActionOptions): { id: string };
+
+  /**
+   * The app's webhook settings: from now on, kintone POSTs its webhook JSON to `url` for the
+   * `events` on single records (REST or the test controls above), never for bulk APIs.
+   */
+  addWebhook(appId: number, registration: WebhookRegistration): void;
+  /** Webhooks sent, oldest first (status filled in once the receiver answered). */
+  readonly webhookDeliveries: readonly WebhookDelivery[];
+  /** Webhooks not sent because of kintone's 60-a-minute limit. */
+  readonly droppedWebhooks: readonly DroppedWebhook[];
+  /** Resolves when every webhook sent so far has been answered or has failed. */
+  webhooksSettled(): Promise<void>;
 
   /** The next `count` (default 1) matching requests fail with `status` and a kintone-shaped body. */
   failNext(match: RequestMatch, failure: FailureSpec): void;
@@ -87,7 +127,9 @@ export function createKintoneEmulator(options: KintoneEmulatorOptions = {}): Kin
   const store = new KintoneStore(now);
   const faults = new FaultInjector();
   const requests: RecordedRequest[] = [];
-  const app = createKintoneApp({ store, faults, requests, now });
+  const webhooks = new KintoneWebhooks(now, options.fetch ?? fetch);
+  const notify = new RecordWebhooks(store, webhooks, options.publicUrl ?? "https://example.cybozu.com", now);
+  const app = createKintoneApp({ store, faults, requests, now, webhooks: notify });
 
   return {
     app,
@@ -102,15 +144,39 @@ export function createKintoneEmulator(options: KintoneEmulatorOptions = {}): Kin
         input[createdTime] = { value: at };
         input[updatedTime] = { value: at };
       }
-      return store.addRecord(appId, input, user);
+      const added = store.addRecord(appId, input, user);
+      notify.record(appId, "ADD_RECORD", added.id);
+      return added;
     },
     getRecord: (appId, recordId) => store.getRecord(appId, recordId),
-    editRecord: (appId, recordId, values, opts = {}) =>
-      store.updateRecord(appId, recordId, wrapValues(values), undefined, opts.user ?? ADMINISTRATOR),
-    runAction: (appId, recordId, actionName, opts = {}) =>
-      store.runAction(appId, recordId, actionName, opts.user ?? ADMINISTRATOR),
+    editRecord: (appId, recordId, values, opts = {}) => {
+      const updated = store.updateRecord(appId, recordId, wrapValues(values), undefined, opts.user ?? ADMINISTRATOR);
+      notify.record(appId, "UPDATE_RECORD", String(recordId));
+      return updated;
+    },
+    runAction: (appId, recordId, actionName, opts = {}) => {
+      const result = store.runAction(appId, recordId, actionName, opts.user ?? ADMINISTRATOR, undefined, opts.assignee);
+      notify.record(appId, "UPDATE_STATUS", String(recordId));
+      return result;
+    },
+    deleteRecord: (appId, recordId, opts = {}) => {
+      store.deleteRecord(appId, recordId);
+      notify.deleted(appId, String(recordId), opts.user ?? ADMINISTRATOR);
+    },
     setStatus: (appId, recordId, status) => store.setStatus(appId, recordId, status),
     comments: (appId, recordId) => store.comments(appId, recordId),
+    addComment: (appId, recordId, text, opts = {}) => {
+      const added = store.addComment(appId, recordId, { text }, opts.user ?? ADMINISTRATOR);
+      notify.comment(appId, String(recordId), added.id);
+      return added;
+    },
+    addWebhook: (appId, registration) => {
+      if (!store.hasApp(appId)) throw new Error(`No app ${appId}`);
+      webhooks.register(appId, registration);
+    },
+    webhookDeliveries: webhooks.deliveries,
+    droppedWebhooks: webhooks.dropped,
+    webhooksSettled: () => webhooks.settled(),
     failNext: (match, failure) => faults.failNext(match, failure),
     delayNext: (match, delay) => faults.delayNext(match, delay),
     staleNextUpdate: (appId, recordId, values) => faults.staleNextUpdate(appId, recordId, values),

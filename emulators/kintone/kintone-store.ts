@@ -2,9 +2,11 @@ import type { FieldProperties, KintoneRecord } from "../../common/kintone/record
 import {
   type ValidationErrors,
   appNotFound,
+  assigneeRequired,
   fieldNotFound,
   invalidInput,
   invalidJson,
+  notAssignee,
   processManagementDisabled,
   recordNotFound,
   revisionConflict,
@@ -31,11 +33,12 @@ export interface ApiTokenPermissions {
   view: boolean;
   add: boolean;
   edit: boolean;
+  delete: boolean;
 }
 
 export interface ApiTokenDefinition {
   token: string;
-  /** Omitted: view, add and edit. Given: only the permissions set to true. */
+  /** Omitted: view, add, edit and delete. Given: only the permissions set to true. */
   permissions?: Partial<ApiTokenPermissions>;
 }
 
@@ -44,6 +47,17 @@ export interface ProcessDefinition {
   /** Status names in display order; the first is the status of a new record. */
   states: string[];
   actions: Array<{ name: string; from: string; to: string }>;
+  /**
+   * Who becomes the assignee when a record enters a status (status name -> setting; none: nobody).
+   * ONE: one of `users` (the caller names it with `assignee` when there are several); ANY: all of them.
+   * The first status takes none: kintone allows it only the creator, which the emulator does not model.
+   */
+  assignees?: Record<string, StatusAssignees>;
+}
+
+export interface StatusAssignees {
+  type: "ONE" | "ANY";
+  users: KintoneUser[];
 }
 
 /**
@@ -76,6 +90,8 @@ export const DEFAULT_SYSTEM_FIELD_CODES: Readonly<SystemFieldCodes> = {
 export interface KintoneAppDefinition {
   id: number;
   name?: string;
+  /** The field whose value is the record title (webhooks' `recordTitle`); default: the first SINGLE_LINE_TEXT. */
+  titleField?: string;
   /** User fields only (SUBTABLE with `fields`); kintone's system fields are added. */
   fields: FieldProperties;
   process?: ProcessDefinition;
@@ -109,6 +125,7 @@ const ACTION_REVISION_STEP = 2;
 interface AppState {
   id: number;
   name: string;
+  titleField: string | undefined;
   fields: FieldProperties;
   process: ProcessDefinition | undefined;
   codes: SystemFieldCodes;
@@ -135,6 +152,9 @@ export class KintoneStore {
     const codes = { ...DEFAULT_SYSTEM_FIELD_CODES, ...def.systemFieldCodes };
     checkFields(def.fields, Object.values(codes));
     const process = def.process ? checkProcess(def.process) : undefined;
+    if (def.titleField !== undefined && !def.fields[def.titleField]) {
+      throw new Error(`Title field ${def.titleField} is not a field of app ${def.id}`);
+    }
 
     const tokens = new Map<string, ApiTokenPermissions>();
     for (const { token, permissions } of def.apiTokens) {
@@ -144,6 +164,7 @@ export class KintoneStore {
         view: permissions ? permissions.view === true : true,
         add: permissions ? permissions.add === true : true,
         edit: permissions ? permissions.edit === true : true,
+        delete: permissions ? permissions.delete === true : true,
       });
     }
     for (const token of tokens.keys()) this.#tokenOwners.set(token, def.id);
@@ -151,6 +172,7 @@ export class KintoneStore {
     this.#apps.set(def.id, {
       id: def.id,
       name: def.name ?? `App ${def.id}`,
+      titleField: def.titleField ?? Object.values(def.fields).find((f) => f.type === "SINGLE_LINE_TEXT")?.code,
       fields: structuredClone(def.fields),
       process,
       codes,
@@ -168,6 +190,37 @@ export class KintoneStore {
 
   hasApp(appId: number): boolean {
     return this.#apps.has(appId);
+  }
+
+  appName(appId: number): string {
+    return this.#app(appId).name;
+  }
+
+  /** The record's title as kintone shows it (the title field's value as text). */
+  recordTitle(appId: number, record: KintoneRecord): string {
+    const code = this.#app(appId).titleField;
+    const value = code === undefined ? undefined : record[code]?.value;
+    return typeof value === "string" ? value : value === null || value === undefined ? "" : JSON.stringify(value);
+  }
+
+  /**
+   * Runs `work` all-or-nothing: if it throws, the app's records and comments are as before
+   * (kintone's bulk APIs commit every record or none; cybozu.dev "複数のレコードを更新する" and the
+   * real-tenant recording for bulk status updates).
+   */
+  atomically<T>(appId: number, work: () => T): T {
+    const app = this.#app(appId);
+    const records = new Map(app.records);
+    const comments = new Map(app.comments);
+    const nextRecordId = app.nextRecordId;
+    try {
+      return work();
+    } catch (error) {
+      app.records = records;
+      app.comments = comments;
+      app.nextRecordId = nextRecordId;
+      throw error;
+    }
   }
 
   /** The app that issued `token` and what the token may do, or undefined for an unknown token. */
@@ -211,6 +264,14 @@ export class KintoneStore {
     return structuredClone(this.#record(this.#app(appId), recordId));
   }
 
+  /** Delete Records: the record and its comments; `expectedRevision` as in updateRecord. */
+  deleteRecord(appId: number, recordId: number | string, expectedRevision?: number): void {
+    const app = this.#app(appId);
+    checkRevision(this.#record(app, recordId), expectedRevision);
+    app.records.delete(String(recordId));
+    app.comments.delete(String(recordId));
+  }
+
   /** Update Record. `expectedRevision` undefined (or -1 at the API) skips the check. */
   updateRecord(
     appId: number,
@@ -231,13 +292,18 @@ export class KintoneStore {
 
   // --- Process management -----------------------------------------------------------------------
 
-  /** Update Status: runs `actionName` from the record's current status. */
+  /**
+   * Update Status: runs `actionName` from the record's current status. Only an assignee may run it
+   * when the record has any (GAIA_NT01); `assignee` (a login name) picks the next status's assignee
+   * when it offers several (GAIA_SA01). cybozu.dev update-status, 必要なアクセス権 and `assignee`.
+   */
   runAction(
     appId: number,
     recordId: number | string,
     actionName: string,
     by: KintoneUser,
     expectedRevision?: number,
+    assignee?: string,
   ): { revision: string } {
     const app = this.#app(appId);
     const process = app.process;
@@ -247,8 +313,11 @@ export class KintoneStore {
     const status = record[app.codes.status]?.value;
     const action = process.actions.find((a) => a.name === actionName && a.from === status);
     if (!action) throw statusActionRejected();
+    const current = (record[app.codes.assignee]?.value ?? []) as KintoneUser[];
+    if (current.length > 0 && !current.some((u) => u.code === by.code)) throw notAssignee();
     const next = structuredClone(record);
     next[app.codes.status] = { type: "STATUS", value: action.to };
+    next[app.codes.assignee] = { type: "STATUS_ASSIGNEE", value: nextAssignees(process.assignees?.[action.to], assignee) };
     const revision = this.#touch(app, next, ACTION_REVISION_STEP, by);
     app.records.set(String(recordId), next);
     return { revision };
@@ -316,10 +385,11 @@ export class KintoneStore {
       enable: process?.enable === true,
       states: process
         ? Object.fromEntries(
-            process.states.map((name, index) => [
-              name,
-              { name, index: String(index), assignee: { type: "ONE", entities: [] } },
-            ]),
+            process.states.map((name, index) => {
+              const setting = process.assignees?.[name];
+              const entities = (setting?.users ?? []).map((u) => ({ entity: { type: "USER", code: u.code }, includeSubs: false }));
+              return [name, { name, index: String(index), assignee: { type: setting?.type ?? "ONE", entities } }];
+            }),
           )
         : null,
       actions: process
@@ -355,6 +425,15 @@ export class KintoneStore {
   #newRowId(): string {
     return String(this.#nextRowId++);
   }
+}
+
+/** The assignees of a record entering a status with `setting`; `requested` is the request's `assignee`. */
+function nextAssignees(setting: StatusAssignees | undefined, requested: string | undefined): KintoneUser[] {
+  const users = setting?.users ?? [];
+  if (setting?.type === "ANY" || users.length <= 1) return structuredClone(users);
+  const chosen = users.find((u) => u.code === requested);
+  if (!chosen) throw assigneeRequired();
+  return [{ ...chosen }];
 }
 
 function checkRevision(record: KintoneRecord, expected: number | undefined): void {
@@ -494,6 +573,10 @@ function checkProcess(process: ProcessDefinition): ProcessDefinition {
     if (!states.includes(a.from) || !states.includes(a.to)) {
       throw new Error(`Action ${a.name}: ${a.from} -> ${a.to} names an unknown status`);
     }
+  }
+  for (const name of Object.keys(process.assignees ?? {})) {
+    if (!states.includes(name)) throw new Error(`Assignees for unknown status ${name}`);
+    if (name === states[0]) throw new Error(`The first status (${name}) takes no assignees in the emulator`);
   }
   return structuredClone(process);
 }
