@@ -18,6 +18,8 @@ export interface PostbackTokens {
 
 const PREFIX = "k1";
 const PART = /^[A-Za-z0-9_-]{1,64}$/;
+/** 32 bytes in canonical base64url (no padding): 43 characters, the last one with no stray low bits. */
+const CANONICAL_MAC = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
 
 export function createPostbackTokens(keys: readonly string[]): PostbackTokens {
   if (keys.length === 0) throw new Error("createPostbackTokens: at least one key is required");
@@ -33,7 +35,9 @@ export function createPostbackTokens(keys: readonly string[]): PostbackTokens {
       const parts = data.split(".");
       if (parts.length !== 4 || parts[0] !== PREFIX) return undefined;
       const [, deliveryId = "", buttonId = "", signature = ""] = parts;
-      if (!PART.test(deliveryId) || !PART.test(buttonId)) return undefined;
+      // Only the spelling sign() makes: Buffer.from(x, "base64url") would also accept "=", "!",
+      // whitespace and non-zero trailing bits, so one token would have many valid forms.
+      if (!PART.test(deliveryId) || !PART.test(buttonId) || !CANONICAL_MAC.test(signature)) return undefined;
       const given = Buffer.from(signature, "base64url");
       const payload = `${PREFIX}.${deliveryId}.${buttonId}`;
       for (const key of keys) {
