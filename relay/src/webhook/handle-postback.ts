@@ -49,8 +49,11 @@ export async function handlePostback(deps: PostbackDeps, row: WebhookEventRow, e
     await deps.replyOnce(row, event.replyToken, [POSTBACK_REPLIES.unknown]);
     return "refused: unknown delivery";
   }
-  const userId = event.source?.userId;
-  const chatId = event.source?.groupId ?? event.source?.roomId;
+  const source = event.source;
+  const userId = source?.userId;
+  // The chat the tap was made in, by what LINE says the source is: only a group (room) event
+  // shows that the user is a member of that group (room). An ID field on a 1:1 event proves nothing.
+  const chatId = source?.type === "group" ? source.groupId : source?.type === "room" ? source.roomId : undefined;
   const isRecipient = userId !== undefined && (delivery.to.includes(userId) || (chatId !== undefined && delivery.to.includes(chatId)));
   if (!userId || !isRecipient) {
     logger.warn("postback refused: the user was not sent this delivery", { event: row.eventId, delivery: delivery.id });
