@@ -1,8 +1,14 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 
 /**
- * Reply vs Push, checked on the code rather than trusted to convention:
+ * Two boundaries, checked on the code rather than trusted to convention.
+ *
+ * Production carries no stand-ins: nothing under relay/src may reach emulators/ or plugin/
+ * (static `import`, `export ... from`, `import()`), directly or through a chain of imports.
+ * The sandbox, which composes the relay with the emulators, lives outside relay/src.
+ *
+ * Reply vs Push:
  * - nothing under the notification side may reach the reply sender, and nothing under the webhook
  *   side may reach the push sender, directly or through any chain of imports;
  * - the LINE endpoints themselves are named only inside their sender, so a raw `fetch` to
@@ -27,6 +33,18 @@ export const RELAY_BOUNDARIES: BoundaryRule[] = [
   },
 ];
 
+/** Folders the product (relay/src) must never reach. */
+export interface ForbiddenDirRule {
+  zone: string;
+  forbiddenDir: string;
+  why: string;
+}
+
+export const PRODUCTION_BOUNDARIES: ForbiddenDirRule[] = [
+  { zone: "relay/src", forbiddenDir: "emulators", why: "stand-ins for LINE and kintone are for tests and the sandbox, never production" },
+  { zone: "relay/src", forbiddenDir: "plugin", why: "the plugin runs in kintone's browser; shared code lives in common/" },
+];
+
 export const ENDPOINT_OWNERS: Array<{ pattern: RegExp; owner: string }> = [
   { pattern: /\/v2\/bot\/message\/(push|multicast|narrowcast|broadcast)\b/, owner: "relay/src/line/push-sender.ts" },
   { pattern: /\/v2\/bot\/message\/reply\b/, owner: "relay/src/line/reply-sender.ts" },
@@ -37,7 +55,9 @@ export interface Violation {
   message: string;
 }
 
-const IMPORT = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)/g;
+// Static imports and re-exports, `import("...")` (also with a plain template literal), bare
+// `import "..."`, and require().
+const IMPORT = /(?:import|export)\s[^'"`]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*(?:['"]([^'"]+)['"]|`([^`$]+)`)\s*\)|import\s+['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 function listTs(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -59,21 +79,21 @@ function importsOf(file: string): string[] {
   const text = readFileSync(file, "utf8");
   const found: string[] = [];
   for (const match of text.matchAll(IMPORT)) {
-    const spec = match[1] ?? match[2] ?? match[3] ?? match[4];
+    const spec = match[1] ?? match[2] ?? match[3] ?? match[4] ?? match[5];
     const target = spec && resolveImport(file, spec);
     if (target) found.push(target);
   }
   return found;
 }
 
-/** Returns the import chain from `start` to `target`, or undefined when there is none. */
-function findChain(start: string, target: string, graph: Map<string, string[]>): string[] | undefined {
+/** Returns the import chain from `start` to a file `isTarget` accepts, or undefined when there is none. */
+function findChain(start: string, isTarget: (file: string) => boolean, graph: Map<string, string[]>): string[] | undefined {
   const previous = new Map<string, string>();
   const queue = [start];
   const seen = new Set(queue);
   while (queue.length > 0) {
     const file = queue.shift() as string;
-    if (file === target) {
+    if (file !== start && isTarget(file)) {
       const chain = [file];
       while (previous.has(chain[0] as string)) chain.unshift(previous.get(chain[0] as string) as string);
       return chain;
@@ -94,6 +114,7 @@ export function checkBoundaries(
   rules: BoundaryRule[] = RELAY_BOUNDARIES,
   owners = ENDPOINT_OWNERS,
   sourceDir = "relay/src",
+  dirRules: ForbiddenDirRule[] = PRODUCTION_BOUNDARIES,
 ): Violation[] {
   const root = resolve(rootDir);
   const files = listTs(join(root, sourceDir));
@@ -112,11 +133,23 @@ export function checkBoundaries(
   for (const rule of rules) {
     const forbidden = join(root, rule.forbidden);
     for (const file of files.filter((f) => rel(f).startsWith(rule.zone + "/"))) {
-      const chain = findChain(file, forbidden, graph);
+      const chain = findChain(file, (f) => f === forbidden, graph);
       if (chain) {
         violations.push({
           file: rel(file),
           message: `reaches ${rule.forbidden} (${chain.map(rel).join(" -> ")}): ${rule.why}`,
+        });
+      }
+    }
+  }
+  for (const rule of dirRules) {
+    const forbiddenDir = join(root, rule.forbiddenDir) + sep;
+    for (const file of files.filter((f) => rel(f).startsWith(rule.zone + "/"))) {
+      const chain = findChain(file, (f) => f.startsWith(forbiddenDir), graph);
+      if (chain) {
+        violations.push({
+          file: rel(file),
+          message: `reaches ${rule.forbiddenDir}/ (${chain.map(rel).join(" -> ")}): ${rule.why}`,
         });
       }
     }

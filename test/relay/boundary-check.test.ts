@@ -68,3 +68,60 @@ describe("Reply/Push boundary check", () => {
     expect(run.stderr).toContain("relay/src/notifications/bad.ts");
   });
 });
+
+describe("production carries no stand-ins: relay/src never reaches emulators/ or plugin/", () => {
+  const emulator = { "emulators/line/line-emulator.ts": `export const createLineEmulator = () => ({});` };
+
+  it("catches a static import from relay/src into emulators/", () => {
+    const root = tree({ ...senders, ...emulator, "relay/src/start.ts": `import { createLineEmulator } from "../../emulators/line/line-emulator.js";` });
+    expect(checkBoundaries(root)).toEqual([
+      { file: "relay/src/start.ts", message: expect.stringContaining("reaches emulators/ (relay/src/start.ts -> emulators/line/line-emulator.ts)") },
+    ]);
+  });
+
+  it("catches a dynamic import(), with quotes or a plain template literal", () => {
+    const root = tree({
+      ...senders,
+      ...emulator,
+      "plugin/src/settings/save-plan.ts": `export const planSave = () => 1;`,
+      "relay/src/server.ts": `if (!configured) { const { createLineEmulator } = await import("../../emulators/line/line-emulator.js"); }`,
+      "relay/src/other.ts": "const m = await import(`../../plugin/src/settings/save-plan.js`);",
+    });
+    const violations = checkBoundaries(root);
+    expect(violations.map((v) => v.file).sort()).toEqual(["relay/src/other.ts", "relay/src/server.ts"]);
+    expect(violations.find((v) => v.file === "relay/src/other.ts")?.message).toContain("reaches plugin/");
+  });
+
+  it("catches a chain through code outside relay/src (common/ re-exporting an emulator)", () => {
+    const root = tree({
+      ...senders,
+      ...emulator,
+      "common/helper.ts": `export * from "../emulators/line/line-emulator.js";`,
+      "relay/src/app.ts": `import { createLineEmulator } from "../../common/helper.js";`,
+    });
+    expect(checkBoundaries(root)).toEqual([
+      { file: "relay/src/app.ts", message: expect.stringContaining("relay/src/app.ts -> common/helper.ts -> emulators/line/line-emulator.ts") },
+    ]);
+  });
+
+  it("lets code outside relay/src (the sandbox, tests) compose the relay with the emulators", () => {
+    const root = tree({
+      ...senders,
+      ...emulator,
+      "relay/src/app.ts": `export const createRelay = () => ({});`,
+      "sandbox/start-sandbox.ts": `import { createRelay } from "../relay/src/app.js";\nimport { createLineEmulator } from "../emulators/line/line-emulator.js";`,
+    });
+    expect(checkBoundaries(root)).toEqual([]);
+  });
+
+  it("fails CI: the script exits 1 and names the file", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const root = tree({ ...senders, ...emulator, "relay/src/server.ts": `const e = await import("../../emulators/line/line-emulator.js");` });
+    const run = spawnSync(join(process.cwd(), "node_modules/.bin/tsx"), [join(process.cwd(), "scripts/check-boundaries.ts")], {
+      cwd: root,
+      encoding: "utf8",
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("relay/src/server.ts: reaches emulators/");
+  });
+});
