@@ -18,9 +18,12 @@ export type LineCallOutcome =
   | { kind: "accepted"; status: number; requestId: string | null; body: unknown }
   | { kind: "duplicate"; acceptedRequestId: string | null }
   /** 429, 5xx, timeout, dropped connection, or a token that stopped working: try again later. */
-  | { kind: "retryable"; status: number | null; message: string; retryAfterMs?: number }
+  | { kind: "retryable"; status: number | null; message: string; retryAfterMs?: number; retryAfterCappedFrom?: string }
   /** Any other 4xx: trying again would not help. */
   | { kind: "rejected"; status: number; message: string; details: Array<{ message?: string; property?: string }> };
+
+/** The longest wait a Retry-After from LINE may ask for; longer ones are cut to this (and the caller logs it). */
+export const MAX_RETRY_AFTER_MS = 60 * 60_000;
 
 export async function callLine(
   options: LineHttpOptions,
@@ -60,12 +63,16 @@ export async function callLine(
     return { kind: "retryable", status: 401, message: `LINE ${path}: 401 ${message} (token renewed)`, retryAfterMs: 0 };
   }
   if (response.status === 429 || response.status >= 500) {
-    const retryAfter = Number(response.headers.get("retry-after"));
+    const header = response.headers.get("retry-after");
+    const retryAfter = Number(header);
+    // Capped: a huge value (99,999,999 s is three years) would park the work until long after anyone cares.
+    const capped = Number.isFinite(retryAfter) && retryAfter * 1000 > MAX_RETRY_AFTER_MS;
     return {
       kind: "retryable",
       status: response.status,
       message: `LINE ${path}: ${response.status} ${message}`,
-      ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
+      ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterMs: Math.min(retryAfter * 1000, MAX_RETRY_AFTER_MS) } : {}),
+      ...(capped && header !== null ? { retryAfterCappedFrom: header } : {}),
     };
   }
   const details =

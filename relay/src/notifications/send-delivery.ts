@@ -51,6 +51,7 @@ export function createDeliveryHandler(deps: SendDeliveryDeps) {
           return { done: true };
         }
         const delay = outcome.retryAfterMs ?? backoffMs(job.attempts, deps.retryBaseMs ?? 1000);
+        if (outcome.retryAfterCappedFrom !== undefined) logger.warn("LINE's Retry-After capped", { delivery: delivery.id, retryAfter: outcome.retryAfterCappedFrom, cappedMs: delay });
         logger.info("delivery will be retried", { delivery: delivery.id, attempt: job.attempts + 1, retryInMs: delay, message: outcome.message });
         return { retryInMs: delay, note: outcome.message };
       }
