@@ -5,9 +5,12 @@
  *
  * - `kintone.api` -> forwarded to the kintone REST emulator with the app's API token;
  * - `setConfig` / `setProxyConfig` -> stored here (settings page only: it holds an admin token);
- * - `kintone.plugin.app.proxy` -> this server adds the saved headers and data of the config whose
- *   URL is a prefix of the call's URL for the same method (longest prefix wins; saved values win
- *   over the browser's on a key conflict), forwards the request, and records what it sent.
+ * - `kintone.plugin.app.proxy` (record pages only) -> this server adds the saved headers and data
+ *   of the config whose URL is a prefix of the call's URL for the same method (longest prefix
+ *   wins; saved values win over the browser's on a key conflict), forwards the request, and
+ *   records what it sent;
+ * - `kintone.proxy` (every page) -> forwarded with exactly what the browser passed, and recorded;
+ * - a JS API called on a page kintone does not offer it on -> recorded in `refusedCalls`.
  *
  * It never listens itself: serve `app` with emulators/listen.ts.
  */
@@ -48,8 +51,13 @@ export interface SavedProxyConfig {
   data: Record<string, string>;
 }
 
-/** One `kintone.plugin.app.proxy` call as it left for the target (after injection). */
+export type PageKind = "desktop" | "mobile" | "config";
+
+/** One proxy call as it left for the target (for `kintone.plugin.app.proxy`: after injection). */
 export interface ProxyCall {
+  api: "kintone.plugin.app.proxy" | "kintone.proxy";
+  /** The page it was made on. */
+  page: PageKind;
   appId: number;
   url: string;
   method: string;
@@ -59,11 +67,20 @@ export interface ProxyCall {
   at: number;
 }
 
+export interface RefusedCall {
+  api: string;
+  page: PageKind;
+  appId: number;
+  at: number;
+}
+
 export interface KintonePageEmulator {
   readonly app: Hono;
   readonly plugin: PluginPackage;
   readonly pluginId: string;
   readonly proxyCalls: ProxyCall[];
+  /** JS API calls made on a page kintone does not offer them on (each one also threw, or returned null, in the page). */
+  readonly refusedCalls: RefusedCall[];
   loginUser: LoginUser;
   /** Saved plugin config of an app (what getConfig returns). */
   config(appId: number): Record<string, string>;
@@ -118,6 +135,7 @@ export function createKintonePageEmulator(options: KintonePageOptions): KintoneP
   const configs = new Map<number, Record<string, string>>();
   const proxyConfigs = new Map<number, SavedProxyConfig[]>();
   const proxyCalls: ProxyCall[] = [];
+  const refusedCalls: RefusedCall[] = [];
   const proxyTimeoutMs = options.proxyTimeoutMs ?? 30_000;
   const kintoneUrl = options.kintoneUrl.replace(/\/+$/, "");
   const emulator: KintonePageEmulator = {
@@ -125,6 +143,7 @@ export function createKintonePageEmulator(options: KintonePageOptions): KintoneP
     plugin,
     pluginId: plugin.id,
     proxyCalls,
+    refusedCalls,
     loginUser: {
       id: "1",
       code: "Administrator",
@@ -158,7 +177,7 @@ export function createKintonePageEmulator(options: KintonePageOptions): KintoneP
 
   const fileUrl = (file: string): string => `/__emu/plugin/${plugin.id}/${file}`;
 
-  function page(kind: "desktop" | "mobile" | "config", appId: number, recordId: string | null): string {
+  function page(kind: PageKind, appId: number, recordId: string | null): string {
     const manifest = plugin.manifest;
     const part = kind === "config" ? manifest.config : manifest[kind];
     const css = (part?.css ?? []).map((f) => `<link rel="stylesheet" href="${escapeHtml(/^https?:/.test(f) ? f : fileUrl(f))}">`);
@@ -273,54 +292,34 @@ ${body}
     return c.json({ proxyConfigs: storeProxyConfig(body.appId, { url: String(body.url), method, headers, data }) });
   });
 
-  // --- kintone.plugin.app.proxy -------------------------------------------------------------
-  app.post("/__emu/proxy", async (c) => {
-    const request = await c.req.json<{
-      appId: number;
-      pluginId: string;
-      url: string;
-      method: string;
-      headers?: Record<string, string>;
-      data?: unknown;
-    }>();
-    if (request.pluginId !== plugin.id) return c.json({ ok: false, body: "unknown plugin", status: 0, headers: {} });
-    const method = String(request.method).toUpperCase();
-    const saved = (proxyConfigs.get(request.appId) ?? [])
-      .filter((p) => p.method === method && request.url.startsWith(p.url))
-      .sort((a, b) => b.url.length - a.url.length)[0];
+  // --- Proxies ---------------------------------------------------------------------------------
+  const pageKindOf = (value: unknown): PageKind | null =>
+    value === "desktop" || value === "mobile" || value === "config" ? value : null;
 
-    const headers: Record<string, string> = {};
-    for (const [key, value] of Object.entries(request.headers ?? {})) headers[key] = String(value);
-    for (const [key, value] of Object.entries(saved?.headers ?? {})) {
-      for (const existing of Object.keys(headers)) if (existing.toLowerCase() === key.toLowerCase()) delete headers[existing];
-      headers[key] = value;
-    }
-
-    let body: string | null = null;
-    if (method === "POST" || method === "PUT") {
-      let data: unknown = request.data ?? {};
-      if (typeof data === "string") {
-        try {
-          data = JSON.parse(data);
-        } catch {
-          // A non-JSON string body goes as is when nothing is saved to merge into it.
-        }
+  /** The request body as it leaves: only POST and PUT carry `data` (both proxies' pages say so). */
+  function bodyOf(method: string, data: unknown, saved: Record<string, string>): string | null {
+    if (method !== "POST" && method !== "PUT") return null;
+    let value: unknown = data ?? {};
+    if (typeof value === "string" && Object.keys(saved).length > 0) {
+      try {
+        value = JSON.parse(value);
+      } catch {
+        // A non-JSON string body goes as is: there is nothing to merge it with.
       }
-      if (typeof data === "object" && data !== null && !Array.isArray(data)) {
-        body = JSON.stringify({ ...(data as Record<string, unknown>), ...(saved?.data ?? {}) });
-      } else {
-        body = typeof data === "string" ? data : JSON.stringify(data);
-      }
-      if (!Object.keys(headers).some((k) => k.toLowerCase() === "content-type")) headers["Content-Type"] = "application/json";
     }
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+      return JSON.stringify({ ...(value as Record<string, unknown>), ...saved });
+    }
+    return typeof value === "string" ? value : JSON.stringify(value);
+  }
 
-    const call: ProxyCall = { appId: request.appId, url: request.url, method, headers, body, status: 0, at: Date.now() };
+  async function send(call: ProxyCall): Promise<{ ok: boolean; body: string; status: number; headers: Record<string, string> }> {
     proxyCalls.push(call);
     try {
-      const response = await fetch(request.url, {
-        method,
-        headers,
-        body,
+      const response = await fetch(call.url, {
+        method: call.method,
+        headers: call.headers,
+        body: call.body,
         signal: AbortSignal.timeout(proxyTimeoutMs),
       });
       const text = await response.text();
@@ -329,12 +328,73 @@ ${body}
       response.headers.forEach((value, key) => {
         responseHeaders[key] = value;
       });
-      return c.json({ ok: true, body: text, status: response.status, headers: responseHeaders });
+      return { ok: true, body: text, status: response.status, headers: responseHeaders };
     } catch (error) {
       // The target is down or too slow: the promise is rejected with a message body.
       const message = error instanceof Error && error.name === "TimeoutError" ? "timeout" : "connection failed";
-      return c.json({ ok: false, body: JSON.stringify({ message: `proxy: ${message}` }), status: 0, headers: {} });
+      return { ok: false, body: JSON.stringify({ message: `proxy: ${message}` }), status: 0, headers: {} };
     }
+  }
+
+  interface ProxyRequest {
+    appId: number;
+    page?: string;
+    pluginId?: string;
+    url: string;
+    method: string;
+    headers?: Record<string, string>;
+    data?: unknown;
+  }
+
+  const stringHeaders = (headers: Record<string, unknown> | undefined): Record<string, string> =>
+    Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k, String(v)]));
+
+  // kintone.plugin.app.proxy: record pages only (the settings page is not among its 利用できる画面:
+  // https://cybozu.dev/ja/kintone/docs/js-api/plugins/kintone-plug-in-proxy/). The browser side
+  // throws first; this refuses a call that names the settings page or carries its admin session.
+  app.post("/__emu/proxy", async (c) => {
+    const request = await c.req.json<ProxyRequest>();
+    const page = pageKindOf(request.page);
+    if (page === null || page === "config" || c.req.header("x-emu-admin") !== undefined) {
+      refusedCalls.push({ api: "kintone.plugin.app.proxy", page: page ?? "config", appId: request.appId, at: Date.now() });
+      return c.json({ ok: false, body: JSON.stringify({ message: "kintone.plugin.app.proxy is not available on this page" }), status: 0, headers: {} });
+    }
+    if (request.pluginId !== plugin.id) return c.json({ ok: false, body: "unknown plugin", status: 0, headers: {} });
+    const method = String(request.method).toUpperCase();
+    const saved = (proxyConfigs.get(request.appId) ?? [])
+      .filter((p) => p.method === method && request.url.startsWith(p.url))
+      .sort((a, b) => b.url.length - a.url.length)[0];
+
+    const headers = stringHeaders(request.headers);
+    for (const [key, value] of Object.entries(saved?.headers ?? {})) {
+      for (const existing of Object.keys(headers)) if (existing.toLowerCase() === key.toLowerCase()) delete headers[existing];
+      headers[key] = value;
+    }
+    const body = bodyOf(method, request.data, saved?.data ?? {});
+    if (body !== null && !Object.keys(headers).some((k) => k.toLowerCase() === "content-type")) headers["Content-Type"] = "application/json";
+    return c.json(
+      await send({ api: "kintone.plugin.app.proxy", page, appId: request.appId, url: request.url, method, headers, body, status: 0, at: Date.now() }),
+    );
+  });
+
+  // kintone.proxy: sends what the browser passed, nothing saved is added
+  // (https://cybozu.dev/ja/kintone/docs/js-api/proxy/kintone-proxy/); no screen restriction is listed.
+  app.post("/__emu/kintone-proxy", async (c) => {
+    const request = await c.req.json<ProxyRequest>();
+    const method = String(request.method).toUpperCase();
+    if (!["GET", "POST", "PUT", "DELETE"].includes(method)) {
+      return c.json({ ok: false, body: JSON.stringify({ message: `proxy: method ${method} is not supported` }), status: 0, headers: {} });
+    }
+    const page = pageKindOf(request.page) ?? "desktop";
+    const headers = stringHeaders(request.headers);
+    const body = bodyOf(method, request.data, {});
+    return c.json(await send({ api: "kintone.proxy", page, appId: request.appId, url: request.url, method, headers, body, status: 0, at: Date.now() }));
+  });
+
+  app.post("/__emu/refused", async (c) => {
+    const body = await c.req.json<{ appId: number; page: string; api: string }>();
+    refusedCalls.push({ api: String(body.api), page: pageKindOf(body.page) ?? "desktop", appId: Number(body.appId), at: Date.now() });
+    return c.json({});
   });
 
   // --- kintone.api -> REST emulator ---------------------------------------------------------

@@ -3,7 +3,7 @@
  * kintone-platform.ts (the only module that touches the `kintone` global); tests pass fakes.
  */
 
-/** `kintone.plugin.app.proxy` answer: [body, status, headers]. */
+/** `kintone.plugin.app.proxy` / `kintone.proxy` answer: [body, status, headers]. */
 export type ProxyResponse = [string, number, Record<string, string>];
 
 export type ProxyFn = (
@@ -64,6 +64,10 @@ export interface SettingsHost {
   setConfig(config: Record<string, string>): Promise<void>;
   getProxyConfig(url: string, method: string): ProxyConfig | null;
   setProxyConfig(url: string, method: string, headers: Record<string, string>, data: Record<string, string>): Promise<void>;
-  proxy: ProxyFn;
+  /**
+   * `kintone.proxy`: kintone.plugin.app.proxy is not offered on the settings page, so this is the
+   * page's route to the relay. It adds nothing saved: the caller sends the secret itself.
+   */
+  kintoneProxy: ProxyFn;
   api<T>(path: string, method: "GET", params: Record<string, unknown>): Promise<T>;
 }

@@ -15,6 +15,10 @@ function language(): string {
 const proxy: ProxyFn = (url, method, headers, data) =>
   kintone.plugin.app.proxy(pluginId(), url, method, headers, data) as Promise<[string, number, Record<string, string>]>;
 
+/** kintone.proxy: the generic external call, which adds no saved headers or data. */
+const kintoneProxy: ProxyFn = (url, method, headers, data) =>
+  kintone.proxy(url, method, headers, data) as Promise<[string, number, Record<string, string>]>;
+
 function getConfig(): Record<string, string> {
   return (kintone.plugin.app.getConfig(pluginId()) ?? {}) as Record<string, string>;
 }
@@ -48,7 +52,7 @@ export function createSettingsHost(): SettingsHost {
     getProxyConfig: (url, method) => (kintone.plugin.app.getProxyConfig(url, method) ?? null) as ProxyConfig | null,
     setProxyConfig: (url, method, headers, data) =>
       new Promise<void>((resolve) => kintone.plugin.app.setProxyConfig(url, method, headers, data, () => resolve())),
-    proxy,
+    kintoneProxy,
     api: <T>(path: string, method: "GET", params: Record<string, unknown>) =>
       kintone.api(kintone.api.url(path, true), method, params) as Promise<T>,
   };

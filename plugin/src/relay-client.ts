@@ -1,6 +1,8 @@
 /**
- * Calls to the relay, all through kintone.plugin.app.proxy: kintone's server adds the saved
- * `Authorization` header and `rules` data; the browser sends only references.
+ * Calls to the relay through a kintone proxy. On record pages that is kintone.plugin.app.proxy:
+ * kintone's server adds the saved `Authorization` header and `rules` data, and the browser sends
+ * only references. On the settings page it is kintone.proxy, which adds nothing: the settings
+ * page passes a proxy that sets the secret itself (settings/settings-relay.ts).
  */
 import type { ProxyFn, ProxyResponse } from "./host";
 import { normalizeRelayUrl } from "./plugin-config";
@@ -44,6 +46,11 @@ export interface PingResult {
   rules?: { valid: boolean; count: number; errors?: { path?: string; message?: string }[] };
 }
 
+export interface RegisteredRules {
+  appId: string;
+  version: number;
+}
+
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -83,11 +90,11 @@ export class RelayClient {
 
   private async call<T>(
     path: string,
-    method: "GET" | "POST",
+    method: "GET" | "POST" | "PUT",
     data: Record<string, unknown>,
     expected: number[],
   ): Promise<T> {
-    const headers: Record<string, string> = method === "POST" ? { "Content-Type": "application/json" } : {};
+    const headers: Record<string, string> = method === "GET" ? {} : { "Content-Type": "application/json" };
     let response: ProxyResponse;
     try {
       response = await withTimeout(this.proxy(`${this.base}${path}`, method, headers, data), this.timeoutMs);
@@ -104,9 +111,17 @@ export class RelayClient {
     return body.id;
   }
 
-  /** `rules`: a draft to check before anything is saved (a saved rule set wins, as kintone injects it). */
+  /**
+   * `rules`: the rule set to check. Through kintone.proxy (the settings page) it is the one sent;
+   * through kintone.plugin.app.proxy the saved one wins, as kintone injects it.
+   */
   ping(rules?: string): Promise<PingResult> {
     return this.call<PingResult>("/v1/ping", "POST", rules === undefined ? {} : { rules }, [200]);
+  }
+
+  /** PUT /v1/apps/{appId}/rules: the relay keeps the app's rule set (a new version when it changed). */
+  registerRules(appId: string, rules: string): Promise<RegisteredRules> {
+    return this.call<RegisteredRules>(`/v1/apps/${encodeURIComponent(appId)}/rules`, "PUT", { rules }, [200]);
   }
 
   async listDeliveries(appId: string, recordId: string): Promise<Delivery[]> {

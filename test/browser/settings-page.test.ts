@@ -69,7 +69,7 @@ describe("settings page", () => {
     await page.locator("#kline-secret-input").fill("wrong-secret");
     await clickButton(page, ".kline-test");
     await page.locator(".kline-test-failed").waitFor();
-    expect(await page.locator(".kline-test-result").textContent()).toContain("401");
+    expect(await page.locator(".kline-test-result").textContent()).toContain("The secret is wrong");
     await page.locator("#kline-secret-input").fill(secret);
     await clickButton(page, ".kline-test");
     await page.locator(".kline-test-ok").waitFor();
@@ -330,11 +330,14 @@ describe("settings page", () => {
     expect(text).toContain("You can still save");
     expect(text).not.toMatch(/[{}]|\[object/);
 
-    // Saving does not call the relay: it works while the relay is down.
+    // Saving does not wait for the relay: it saves, then says the relay will learn the rules later.
     const calls = ps.pages.proxyCalls.length;
     await clickButton(page, ".kline-save");
     await page.locator(".kline-status.kline-saved").waitFor();
-    expect(ps.pages.proxyCalls.length).toBe(calls);
+    await page.locator(".kline-register-result.kline-register-failed").waitFor();
+    expect(await page.locator(".kline-register-result").textContent()).toContain("the relay will learn them on the next record action");
+    const tried = ps.pages.proxyCalls.slice(calls);
+    expect(tried.map((c) => [c.api, c.method, c.url, c.status])).toEqual([["kintone.proxy", "PUT", `${down}/v1/apps/${ps.appId}/rules`, 0]]);
     expect(ps.pages.config(ps.appId).relayUrl).toBe(down);
     const configs = ps.pages.proxyConfigs(ps.appId).filter((p) => p.url === `${down}/v1/`);
     expect(configs.map((p) => p.method).sort()).toEqual(["GET", "POST"]);
@@ -358,6 +361,123 @@ describe("settings page", () => {
     await page.close();
   });
 
+  it("Test connection tests what is on screen, through kintone.proxy: the saved or typed secret, the rules being edited", async () => {
+    ps.configure(demoRuleSet() as RuleSet);
+    const secret = ps.stack.relaySecret;
+    const pingCalls = () => ps.pages.proxyCalls.filter((c) => c.url === `${ps.stack.relayUrl}/v1/ping`);
+    const refusedBefore = ps.pages.refusedCalls.length;
+    const page = await openSettings();
+    await page.locator(".kline-rule").waitFor();
+
+    // Nothing typed: the saved secret (getProxyConfig) goes with the rules on screen.
+    await clickButton(page, ".kline-test");
+    await page.locator(".kline-test-ok").waitFor();
+    expect(await page.locator(".kline-test-result").textContent()).toContain("Connected to relay 0.1.0");
+    expect(await page.locator(".kline-test-result").textContent()).toContain("(1 rule(s))");
+    const saved = pingCalls().at(-1)!;
+    expect(saved).toMatchObject({ api: "kintone.proxy", page: "config", method: "POST", status: 200 });
+    expect(saved.headers.Authorization).toBe(`Bearer ${secret}`);
+
+    // A wrong typed secret: the relay refuses it, and the page says the secret is wrong.
+    await clickButton(page, ".kline-secret-replace");
+    await page.locator("#kline-secret-input").fill("not-the-relay-secret-0123");
+    await clickButton(page, ".kline-test");
+    await page.locator(".kline-test-failed").waitFor();
+    expect(await page.locator(".kline-test-result").textContent()).toContain("The secret is wrong");
+    expect(pingCalls().at(-1)).toMatchObject({ status: 401, headers: { Authorization: "Bearer not-the-relay-secret-0123" } });
+
+    // The right secret, and a rule on screen the relay refuses: its path and the relay's words.
+    await page.locator("#kline-secret-input").fill(secret);
+    await fillText(page, ".kline-message-title", "");
+    await clickButton(page, ".kline-test");
+    await page.locator(".kline-test-warn").waitFor();
+    const warned = (await page.locator(".kline-test-result").textContent()) ?? "";
+    expect(warned).toContain("does not accept the rules on screen");
+    expect(warned).toContain("rules[0].message.title: must not be empty");
+    const sent = JSON.parse(pingCalls().at(-1)!.body!) as { rules: string };
+    expect((JSON.parse(sent.rules) as RuleSet).rules[0]!.message.title).toBe("");
+
+    // Fixed on screen: connected, with the relay's version.
+    await fillText(page, ".kline-message-title", "Order {{order_no}} approved");
+    await clickButton(page, ".kline-test");
+    await page.locator(".kline-test-ok").waitFor();
+    const ok = JSON.parse(pingCalls().at(-1)!.body!) as { rules: string };
+    expect((JSON.parse(ok.rules) as RuleSet).rules[0]!.message.title).toBe("Order {{order_no}} approved");
+
+    // kintone.plugin.app.proxy is not offered here: none was made, none refused, no page error.
+    expect(ps.pages.proxyCalls.filter((c) => c.page === "config" && c.api === "kintone.plugin.app.proxy")).toEqual([]);
+    expect(ps.pages.refusedCalls.slice(refusedBefore)).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
+    await page.close();
+  });
+
+  it("the page emulator offers each API only where kintone does: plugin.app.proxy throws on the settings page", async () => {
+    ps.configure(demoRuleSet() as RuleSet);
+    const before = ps.pages.refusedCalls.length;
+    const page = await openSettings();
+    const thrown = await page.evaluate(() => {
+      const k = (window as unknown as { kintone: { $PLUGIN_ID: string; plugin: { app: { proxy(...args: unknown[]): unknown } } } }).kintone;
+      try {
+        k.plugin.app.proxy(k.$PLUGIN_ID, "http://127.0.0.1:9/v1/ping", "POST", {}, {});
+        return "no error";
+      } catch (error) {
+        return (error as Error).message;
+      }
+    });
+    expect(thrown).toContain("not available on this page");
+    await waitFor(() => ps.pages.refusedCalls.length > before, 5_000, "the refused call");
+    expect(ps.pages.refusedCalls.slice(before)).toMatchObject([{ api: "kintone.plugin.app.proxy", page: "config", appId: ps.appId }]);
+    await page.close();
+
+    // On a record page getProxyConfig returns null (kintone's documented answer), and is noted.
+    const id = ps.addRecord({ order_no: "S-9" });
+    const record = await browser.newPage();
+    await record.goto(ps.recordUrl(id));
+    await waitForKintonePage(record);
+    const config = await record.evaluate(() =>
+      (window as unknown as { kintone: { plugin: { app: { getProxyConfig(u: string, m: string): unknown } } } }).kintone.plugin.app.getProxyConfig(
+        "http://127.0.0.1/v1/",
+        "POST",
+      ),
+    );
+    expect(config).toBeNull();
+    await waitFor(() => ps.pages.refusedCalls.some((c) => c.api === "kintone.plugin.app.getProxyConfig"), 5_000, "the refused call");
+    await record.close();
+    ps.pages.refusedCalls.length = 0;
+  });
+
+  it("Save registers the rule set with the relay: what it stores is what was on screen", async () => {
+    ps.configure(demoRuleSet() as RuleSet);
+    const page = await openSettings();
+    await page.locator(".kline-rule").waitFor();
+    await fillText(page, ".kline-rule-name", "Registered on save");
+    await fillText(page, ".kline-message-title", "Order {{order_no}} is on its way");
+    await clickButton(page, ".kline-save");
+    await page.locator(".kline-status.kline-saved").waitFor();
+    await page.locator(".kline-register-result.kline-registered").waitFor();
+    expect(await page.locator(".kline-register-result").textContent()).toMatch(/The relay has these rules \(version \d+\)/);
+
+    const response = await fetch(`${ps.stack.relayUrl}/v1/apps/${ps.appId}/rules`, {
+      headers: { authorization: `Bearer ${ps.stack.relaySecret}` },
+    });
+    expect(response.status).toBe(200);
+    const stored = (await response.json()) as { appId: string; version: number; rules: string };
+    const onScreen = ps.pages.config(ps.appId).ruleSet!;
+    expect(stored.appId).toBe(String(ps.appId));
+    expect(JSON.parse(stored.rules)).toEqual(JSON.parse(onScreen));
+    expect((JSON.parse(stored.rules) as RuleSet).rules[0]).toMatchObject({
+      name: "Registered on save",
+      message: { title: "Order {{order_no}} is on its way" },
+    });
+    // It went through kintone.proxy with the saved secret, after setConfig and setProxyConfig.
+    const put = ps.pages.proxyCalls.filter((c) => c.method === "PUT").at(-1)!;
+    expect(put).toMatchObject({ api: "kintone.proxy", page: "config", url: `${ps.stack.relayUrl}/v1/apps/${ps.appId}/rules`, status: 200 });
+    expect(put.headers.Authorization).toBe(`Bearer ${ps.stack.relaySecret}`);
+    expect(JSON.parse(put.body!)).toEqual({ rules: onScreen });
+    expect(ps.pages.proxyCalls.filter((c) => c.page === "config" && c.api === "kintone.plugin.app.proxy")).toEqual([]);
+    await page.close();
+  });
+
   it("speaks Japanese to a Japanese admin", async () => {
     ps.pages.loginUser.language = "ja";
     try {
@@ -365,6 +485,13 @@ describe("settings page", () => {
       expect(await page.locator(".kline-title").textContent()).toBe("LINE通知");
       expect(await page.locator(".kline-save").textContent()).toContain("保存");
       expect(await page.locator(".kline-test").textContent()).toContain("接続テスト");
+      await fillText(page, ".kline-relay-url", ps.stack.relayUrl);
+      const replace = page.locator(".kline-secret-replace");
+      if (await replace.isVisible()) await clickButton(page, ".kline-secret-replace");
+      await page.locator("#kline-secret-input").fill("not-the-relay-secret-0123");
+      await clickButton(page, ".kline-test");
+      await page.locator(".kline-test-failed").waitFor();
+      expect(await page.locator(".kline-test-result").textContent()).toContain("シークレットが正しくありません");
       await page.close();
     } finally {
       ps.pages.loginUser.language = "en";

@@ -5,6 +5,11 @@
  *
  * The page server passes `window.__KINTONE_EMU__`. Saved proxy configs never reach record pages;
  * the settings page reads them (admin session) because kintone's getProxyConfig does.
+ *
+ * Each API is offered only on the screens its cybozu.dev page lists under 利用できる画面 (the
+ * overview says every API page names them: https://cybozu.dev/ja/kintone/docs/js-api/overview/kintone-js-api-overview).
+ * A call elsewhere throws, and is reported to the page server (`refusedCalls`) so that a test sees
+ * it even when the plugin swallows the error.
  */
 export {};
 
@@ -49,8 +54,49 @@ function adminHeaders(): Record<string, string> {
   return boot.adminToken ? { "x-emu-admin": boot.adminToken } : {};
 }
 
+/** Reports a call made where kintone does not offer the API (fire and forget). */
+function reportRefused(name: string): void {
+  void fetch("/__emu/refused", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ appId: boot.appId, page: boot.page, api: name }),
+  }).catch(() => undefined);
+}
+
 function requirePage(allowed: EmuBoot["page"][], name: string): void {
-  if (!allowed.includes(boot.page)) throw new Error(`${name} is not available on this page`);
+  if (allowed.includes(boot.page)) return;
+  reportRefused(name);
+  throw new Error(`${name} is not available on this page`);
+}
+
+type ProxyAnswer = [string, number, Record<string, string>];
+type SuccessCallback = (body: string, status: number, headers: Record<string, string>) => void;
+type FailureCallback = (body: string) => void;
+
+/**
+ * Both proxies' documented calling conventions: with a success callback, nothing is returned and
+ * the callbacks get the answer; without, a promise of [body, status, headers] that rejects with
+ * the proxy's response body (a string) when the request could not be made.
+ */
+function settle(
+  answer: Promise<ProxyAnswer>,
+  onSuccess?: SuccessCallback,
+  onFailure?: FailureCallback,
+): Promise<ProxyAnswer> | undefined {
+  if (!onSuccess) return answer;
+  answer.then(([body, status, headers]) => onSuccess(body, status, headers), (body: unknown) => onFailure?.(String(body)));
+  return undefined;
+}
+
+async function forward(endpoint: string, request: Record<string, unknown>): Promise<ProxyAnswer> {
+  const response = await fetch(endpoint, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...adminHeaders() },
+    body: JSON.stringify({ appId: boot.appId, page: boot.page, ...request }),
+  });
+  const answer = (await response.json()) as { ok: boolean; body: string; status: number; headers: Record<string, string> };
+  if (!answer.ok) throw answer.body;
+  return [answer.body, answer.status, answer.headers];
 }
 
 async function fireEvent(type: string, event: Record<string, unknown>): Promise<Record<string, unknown>> {
@@ -78,27 +124,46 @@ async function api(pathOrUrl: string, method: string, params: Record<string, unk
 }
 api.url = (path: string, _detectGuestSpace?: boolean): string => `${location.origin}${path}.json`;
 
-async function proxy(
+/**
+ * kintone.plugin.app.proxy: the page server adds the plugin's saved headers and data. Offered on
+ * record list, detail, add, edit, print and graph screens (PC and mobile), not on the plugin's
+ * settings page: https://cybozu.dev/ja/kintone/docs/js-api/plugins/kintone-plug-in-proxy/ (利用できる画面).
+ * What kintone does when it is called there anyway is not documented; throwing is the strict choice.
+ */
+function pluginProxy(
   pluginId: string,
   url: string,
   method: string,
   headers: Record<string, string>,
   data: unknown,
-): Promise<[string, number, Record<string, string>]> {
-  requirePage(["desktop", "mobile", "config"], "kintone.plugin.app.proxy");
-  const response = await fetch("/__emu/proxy", {
-    method: "POST",
-    headers: { "content-type": "application/json", ...adminHeaders() },
-    body: JSON.stringify({ appId: boot.appId, pluginId, url, method, headers, data }),
-  });
-  const answer = (await response.json()) as { ok: boolean; body: string; status: number; headers: Record<string, string> };
-  if (!answer.ok) throw answer.body;
-  return [answer.body, answer.status, answer.headers];
+  onSuccess?: SuccessCallback,
+  onFailure?: FailureCallback,
+): Promise<ProxyAnswer> | undefined {
+  requirePage(["desktop", "mobile"], "kintone.plugin.app.proxy");
+  return settle(forward("/__emu/proxy", { pluginId, url, method, headers, data }), onSuccess, onFailure);
+}
+
+/**
+ * kintone.proxy: the generic external call. It sends what the browser passes and nothing else
+ * (no saved headers or data: https://cybozu.dev/ja/kintone/docs/js-api/proxy/kintone-proxy/).
+ * That page lists no 利用できる画面 restriction (PC/モバイル), so every page here offers it,
+ * the plugin's settings page included.
+ */
+function kintoneProxy(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  data: unknown,
+  onSuccess?: SuccessCallback,
+  onFailure?: FailureCallback,
+): Promise<ProxyAnswer> | undefined {
+  return settle(forward("/__emu/kintone-proxy", { url, method, headers, data }), onSuccess, onFailure);
 }
 
 function pluginApi() {
   return {
     getConfig: (pluginId: string) => (pluginId === boot.pluginId ? { ...config } : null),
+    // Settings page only: https://cybozu.dev/ja/kintone/docs/js-api/plugins/set-config/ (利用できる画面)
     setConfig: (next: Record<string, unknown>, callback?: () => void) => {
       requirePage(["config"], "kintone.plugin.app.setConfig");
       for (const [key, value] of Object.entries(next)) {
@@ -114,9 +179,16 @@ function pluginApi() {
         callback?.();
       });
     },
+    // Settings page only; elsewhere kintone returns null rather than throwing, and null also
+    // when nothing was saved for that URL and method:
+    // https://kintone.dev/en/docs/kintone/js-api/plugin/proxy-get-config/ ("null is returned for pages where it cannot be used")
+    // https://cybozu.dev/ja/kintone/docs/js-api/plugins/get-config-for-proxy/ (利用できる画面: プラグインごとの設定画面)
     getProxyConfig: (url: string, method: string) => {
-      requirePage(["config"], "kintone.plugin.app.getProxyConfig");
-      const found = proxyConfigs.find((p) => p.url === url && p.method === method);
+      if (boot.page !== "config") {
+        reportRefused("kintone.plugin.app.getProxyConfig");
+        return null;
+      }
+      const found = proxyConfigs.find((p) => p.url === url && p.method === String(method).toUpperCase());
       return found ? { headers: { ...found.headers }, data: { ...found.data } } : null;
     },
     setProxyConfig: (
@@ -126,6 +198,7 @@ function pluginApi() {
       data: Record<string, unknown>,
       callback?: () => void,
     ) => {
+      // Settings page only: https://cybozu.dev/ja/kintone/docs/js-api/plugins/set-config-for-proxy/ (利用できる画面: 各プラグインの設定画面)
       requirePage(["config"], "kintone.plugin.app.setProxyConfig");
       for (const [key, value] of Object.entries(data ?? {})) {
         if (typeof value === "object" && value !== null) throw new Error(`setProxyConfig: data "${key}" must not be an object`);
@@ -140,7 +213,7 @@ function pluginApi() {
         callback?.();
       });
     },
-    proxy,
+    proxy: pluginProxy,
   };
 }
 
@@ -167,6 +240,7 @@ const kintoneGlobal = {
     },
   },
   api,
+  proxy: kintoneProxy,
   getLoginUser: () => ({ ...boot.loginUser }),
   app: {
     getId: () => (boot.page === "mobile" ? null : boot.appId),

@@ -1,8 +1,10 @@
 /**
- * What "Test connection" tells the admin when it fails: what failed (the relay, through kintone's
- * proxy), where (the URL it tried), why (no connection, no answer in time, an HTTP status), and
- * what to do. Saving never depends on the relay, so a failure says the settings can still be saved.
+ * What "Test connection" and the registration on Save tell the admin: what failed (the relay,
+ * through kintone's proxy), where (the URL it tried), why (no connection, no answer in time, a
+ * wrong secret, a rule the relay refuses) and what to do. Saving never depends on the relay, so a
+ * failure says the settings can still be saved.
  */
+import type { PingResult } from "../relay-client";
 import { RelayError } from "../relay-client";
 import type { SettingsMessages } from "./settings-messages";
 
@@ -31,4 +33,27 @@ export function connectionFailureText(error: unknown, relayUrl: string, m: Setti
   if (error.status === 502 || error.status === 503 || error.status === 504) return m.testBadGateway(relayUrl, error.status);
   if (error.status === 404) return m.testNotFound(relayUrl);
   return m.testFailedOther(relayUrl, `HTTP ${error.status}: ${error.message}`);
+}
+
+/** The relay answered: connected, and either the rules on screen are valid or where they are not. */
+export function pingResultText(ping: PingResult, m: SettingsMessages): { ok: boolean; text: string } {
+  if (ping.rules && !ping.rules.valid) {
+    const details = (ping.rules.errors ?? []).map((e) => [e.path, e.message].filter(Boolean).join(": ")).join("; ");
+    return { ok: false, text: `${m.testRulesInvalid} ${details}` };
+  }
+  return { ok: true, text: m.testOk(ping.version ?? "", ping.rules?.count ?? 0) };
+}
+
+/** After Save: whether the relay now has the rule set, and if not, when it will. */
+export function registrationFailureText(error: unknown, relayUrl: string, m: SettingsMessages): string {
+  if (error instanceof RelayError && error.status === 401) return m.registerUnauthorized;
+  const reason =
+    error instanceof RelayError
+      ? error.status === 0
+        ? unreachableReason(error.message) || error.code
+        : `HTTP ${error.status}: ${error.message}`
+      : error instanceof Error
+        ? error.message
+        : String(error);
+  return m.registerFailed(relayUrl, reason);
 }

@@ -15,9 +15,10 @@ const enMessages = {
   secretKeep: "Leave empty to keep the saved secret.",
   testConnection: "Test connection",
   testing: "Testing…",
-  testOk: (version: string, count: number) => `Connected to relay ${version}. The rule set it received is valid (${count} rule(s)).`,
-  testRulesInvalid: "Connected, but the relay finds the rule set invalid:",
-  testUnauthorized: "The relay refused the secret (401). Check the secret; if you just replaced it, save first, then test again.",
+  testOk: (version: string, count: number) => `Connected to relay ${version}. The rules on screen are valid (${count} rule(s)).`,
+  testRulesInvalid: "Connected, but the relay does not accept the rules on screen:",
+  testUnauthorized: "The secret is wrong: the relay refused it (401). Enter the relay's RELAY_SECRET.",
+  testNoSecret: "Enter the relay secret first: none is typed or saved.",
   testUnreachable: (url: string, reason: string) =>
     `The relay cannot be reached: kintone's server could not connect to ${url}${reason ? ` (${reason})` : ""}. ` +
     "Check that the relay is running and that this address is reachable from the internet (kintone calls it from its servers, not from your browser). " +
@@ -87,6 +88,12 @@ const enMessages = {
   save: "Save",
   cancel: "Cancel",
   saved: "Saved.",
+  registering: "Sending the rules to the relay…",
+  registered: (version: number) => `The relay has these rules (version ${version}).`,
+  registerFailed: (url: string, reason: string) =>
+    `The rules could not be sent to the relay at ${url} now (${reason}). They are saved; the relay will learn them on the next record action.`,
+  registerUnauthorized:
+    "Saved, but the relay refused the secret (401): the secret is wrong, so the relay will refuse notifications too. Replace the secret and save again.",
   fixErrors: "Nothing was saved: fix the fields marked in red.",
   loadFailed: (reason: string) => `The app's settings could not be read: ${reason}`,
   savedRulesInvalid: (details: string) => `The saved rules are not valid any more; fix them and save: ${details}`,
@@ -128,9 +135,10 @@ const jaMessages: SettingsMessages = {
   secretKeep: "空のままにすると保存済みのシークレットを使います。",
   testConnection: "接続テスト",
   testing: "テスト中…",
-  testOk: (version, count) => `中継サーバー ${version} に接続しました。受け取ったルール(${count} 件)は正しい形式です。`,
-  testRulesInvalid: "接続できましたが、中継サーバーはルールを正しくないと判断しました:",
-  testUnauthorized: "シークレットが拒否されました(401)。シークレットを確認してください。変更した直後の場合は、保存してからもう一度テストしてください。",
+  testOk: (version, count) => `中継サーバー ${version} に接続しました。画面のルール(${count} 件)は正しい形式です。`,
+  testRulesInvalid: "接続できましたが、中継サーバーは画面のルールを受け付けませんでした:",
+  testUnauthorized: "シークレットが正しくありません(中継サーバーが401で拒否しました)。中継サーバーの RELAY_SECRET を入力してください。",
+  testNoSecret: "先にシークレットを入力してください(入力も保存もされていません)。",
   testUnreachable: (url, reason) =>
     `中継サーバーに接続できません: kintoneのサーバーから ${url} に接続できませんでした${reason ? `(${reason})` : ""}。` +
     "中継サーバーが起動していて、このアドレスにインターネットから接続できるか確認してください(接続するのはブラウザーではなくkintoneのサーバーです)。" +
@@ -199,6 +207,12 @@ const jaMessages: SettingsMessages = {
   save: "保存",
   cancel: "キャンセル",
   saved: "保存しました。",
+  registering: "中継サーバーにルールを送っています…",
+  registered: (version) => `中継サーバーにルールを登録しました(バージョン ${version})。`,
+  registerFailed: (url, reason) =>
+    `今は ${url} の中継サーバーにルールを送れませんでした(${reason})。設定は保存済みです。次にレコードでアクションが実行されたときに、中継サーバーへ届きます。`,
+  registerUnauthorized:
+    "保存しましたが、中継サーバーがシークレットを拒否しました(401)。シークレットが正しくないため、通知も拒否されます。シークレットを変更して、もう一度保存してください。",
   fixErrors: "保存していません。赤字の項目を修正してください。",
   loadFailed: (reason) => `アプリの設定を読み込めませんでした: ${reason}`,
   savedRulesInvalid: (details) => `保存済みのルールが正しくありません。修正して保存してください: ${details}`,

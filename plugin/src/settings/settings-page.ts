@@ -8,8 +8,7 @@ import { parseRuleSet } from "../../../common/rules/parse-rule-set";
 import type { Rule, RuleSet } from "../../../common/rules/rule-set";
 import type { SettingsHost } from "../host";
 import { CONFIG_KEYS, normalizeRelayUrl, parsePluginConfig, proxyPrefix } from "../plugin-config";
-import { RelayClient } from "../relay-client";
-import { connectionFailureText } from "./connection-test";
+import { connectionFailureText, pingResultText, registrationFailureText } from "./connection-test";
 import { ErrorBoard } from "./error-paths";
 import { fieldProblems } from "./field-checks";
 import { renderFlexMessage } from "./flex-preview";
@@ -21,6 +20,10 @@ import { planSave, validateRelayUrl } from "./save-plan";
 import { synthesizeRecord } from "./sample-record";
 import type { SettingsMessages } from "./settings-messages";
 import { settingsMessages } from "./settings-messages";
+import { currentAuthorization, settingsRelayClient } from "./settings-relay";
+
+/** How long "Test connection" and the registration on Save wait for the relay. */
+const RELAY_TIMEOUT_MS = 10_000;
 
 interface AppSettings {
   fields: FieldProperties;
@@ -120,7 +123,10 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
   root.classList.add("kline-settings");
   root.append(el("h1", "kline-title", m.title), el("p", "kline-intro", m.intro));
   const status = el("div", "kline-status");
-  root.append(status);
+  // What the relay said when Save sent it the rules.
+  const registerResult = el("div", "kline-register-result");
+  registerResult.setAttribute("aria-live", "polite");
+  root.append(status, registerResult);
   if (parsedSaved && !parsedSaved.ok) {
     status.classList.add("kline-error-line");
     status.textContent = repairable?.ok
@@ -324,28 +330,46 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
       return;
     }
     testResult.className = "kline-test-result";
+    // Exactly what is on screen: this URL, the typed (else saved) secret, these rules.
+    const authorization = currentAuthorization(host, secretInput.value, savedRelayUrl);
+    if (!authorization) {
+      testResult.classList.add("kline-test-failed");
+      testResult.textContent = m.testNoSecret;
+      return;
+    }
     testResult.textContent = m.testing;
     testButton.disabled = true;
-    // A typed secret is passed along for a first setup; a saved one wins (kintone's rule).
-    const typed = secretInput.value.trim();
-    const proxy: SettingsHost["proxy"] = (url, method, headers, data) =>
-      host.proxy(url, method, typed ? { ...headers, Authorization: `Bearer ${typed}` } : headers, data);
     try {
-      const client = new RelayClient(proxy, relayUrl.value ?? "", 10_000);
-      const ping = await client.ping(JSON.stringify(draft));
-      if (ping.rules && !ping.rules.valid) {
-        testResult.classList.add("kline-test-warn");
-        const details = (ping.rules.errors ?? []).map((e) => `${e.path ?? ""} ${e.message ?? ""}`.trim()).join("; ");
-        testResult.textContent = `${m.testRulesInvalid} ${details}`;
-      } else {
-        testResult.classList.add("kline-test-ok");
-        testResult.textContent = m.testOk(ping.version ?? "", ping.rules?.count ?? 0);
-      }
+      const client = settingsRelayClient(host, relayUrl.value ?? "", authorization, RELAY_TIMEOUT_MS);
+      const ping = await client.ping(JSON.stringify(ruleSetOnScreen()));
+      const { ok, text } = pingResultText(ping, m);
+      testResult.classList.add(ok ? "kline-test-ok" : "kline-test-warn");
+      testResult.textContent = text;
     } catch (error) {
       testResult.classList.add("kline-test-failed");
       testResult.textContent = connectionFailureText(error, normalizeRelayUrl(relayUrl.value ?? ""), m);
     } finally {
       testButton.disabled = false;
+    }
+  }
+
+  /** The rule set as Save would save it: with the zone its date conditions are judged in. */
+  function ruleSetOnScreen(): RuleSet {
+    return { ...draft, timeZone: draft.timeZone ?? host.timeZone };
+  }
+
+  /** After Save: the relay keeps the app's rule set; unreachable is no failure of the save. */
+  async function registerRules(relayUrlValue: string, authorization: string, rules: string): Promise<void> {
+    registerResult.className = "kline-register-result";
+    registerResult.textContent = m.registering;
+    try {
+      const client = settingsRelayClient(host, relayUrlValue, authorization, RELAY_TIMEOUT_MS);
+      const registered = await client.registerRules(String(appId), rules);
+      registerResult.classList.add("kline-registered");
+      registerResult.textContent = m.registered(registered.version);
+    } catch (error) {
+      registerResult.classList.add("kline-register-failed");
+      registerResult.textContent = registrationFailureText(error, relayUrlValue, m);
     }
   }
 
@@ -398,6 +422,9 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
       status.classList.add("kline-saved");
       status.textContent = m.saved;
       new Notification({ text: m.saved, type: "success", duration: 3000 }).open();
+      const authorization = plan.plan.proxyConfigs.at(-1)?.headers.Authorization;
+      const rules = plan.plan.config[CONFIG_KEYS.ruleSet];
+      if (authorization && rules !== undefined && savedRelayUrl) await registerRules(savedRelayUrl, authorization, rules);
     })();
   });
 
