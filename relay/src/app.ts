@@ -1,9 +1,9 @@
 import { Hono } from "hono";
-import { parseRuleSet } from "../../common/rules/parse-rule-set.js";
+import { appRulesRoute } from "./apps/app-rules-route.js";
+import { pingRoute } from "./apps/ping-route.js";
 import type { Clock } from "./clock.js";
 import { bearerAuth } from "./http/bearer-auth.js";
 import { jsonErrorHandler } from "./http/error-handler.js";
-import { readJsonBody } from "./http/read-json-body.js";
 import { createFormFieldCache } from "./kintone/form-field-cache.js";
 import type { KintoneClient } from "./kintone/kintone-client.js";
 import type { ProfileClient } from "./line/profile-client.js";
@@ -101,20 +101,8 @@ export function createRelay(deps: RelayDeps): Relay {
   app.route("/v1/records", recordDeliveriesRoute({ store }));
   app.route("/v1/link-codes", linkCodesRoute({ store, clock, formFields }));
   app.route("/v1/groups", groupsRoute({ store }));
-  app.post("/v1/ping", async (c) => {
-    // "Test connection" on the settings page: the secret worked if we got here; say whether the
-    // rule set kintone injected from the proxy config is one the relay accepts.
-    const { json } = await readJsonBody(c, 64 * 1024);
-    const rules = typeof json === "object" && json !== null && "rules" in json ? json.rules : undefined;
-    const parsed = rules === undefined ? undefined : parseRuleSet(rules);
-    const summary =
-      parsed === undefined
-        ? { valid: false, count: 0, errors: [{ path: "rules", message: "no rule set was injected: save the plugin settings" }] }
-        : parsed.ok
-          ? { valid: true, count: parsed.ruleSet.rules.length }
-          : { valid: false, count: 0, errors: parsed.errors };
-    return c.json({ ok: true, version: RELAY_VERSION, rules: summary });
-  });
+  app.route("/v1/ping", pingRoute({ version: RELAY_VERSION }));
+  app.route("/v1/apps", appRulesRoute({ store, clock, logger }));
 
   return { app, worker };
 }

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { canonicalRules } from "../apps/rules-body.js";
 import type { Clock } from "../clock.js";
 import { readJsonBody } from "../http/read-json-body.js";
 import type { Logger } from "../logger.js";
@@ -23,6 +24,14 @@ export function notificationsRoute(deps: { store: RelayStore; clock: Clock; logg
       action: input.action,
     });
     if (!duplicate) deps.onEnqueued();
+    // The rule set kintone injected is the app's current one: keep the relay's copy in step (a
+    // write only when its content differs). Its own transaction: the RelayStore has no shared
+    // one, and a miss here costs nothing the next record action does not repair.
+    try {
+      await deps.store.saveAppRules(input.appId, canonicalRules(input.rules), deps.clock.now());
+    } catch (error) {
+      deps.logger.warn("could not keep the app's rule set current", { app: input.appId, error: String(error) });
+    }
     return c.json({ id }, 202);
   });
 }

@@ -136,6 +136,17 @@ export interface GroupRow {
   changedAt: number;
 }
 
+/** An app's rule set as the relay keeps it (PUT /v1/apps/{appId}/rules, or carried by a notification). */
+export interface AppRulesRow {
+  appId: string;
+  /** 1, 2, ...: goes up only when the content changes. */
+  version: number;
+  /** The rule set v1 JSON string. */
+  rules: string;
+  /** When this version became the current one. */
+  updatedAt: number;
+}
+
 export interface RelayStore {
   enqueueNotification(input: NotificationInput, dedupKey: string, now: number): Promise<EnqueueResult>;
   getNotification(id: string): Promise<NotificationRow | undefined>;
@@ -201,6 +212,14 @@ export interface RelayStore {
   /** Records one wrong guess and returns how many the user made since `since`. */
   recordLinkMiss(userId: string, now: number, since: number): Promise<number>;
   countLinkMisses(userId: string, since: number): Promise<number>;
+
+  /**
+   * Makes `rules` the app's current rule set: the same content as the current one keeps its
+   * version (nothing is written); other content becomes a new version. Each content is stored
+   * once, by its hash, however many versions use it.
+   */
+  saveAppRules(appId: string, rules: string, now: number): Promise<{ version: number; changed: boolean }>;
+  getAppRules(appId: string): Promise<AppRulesRow | undefined>;
 
   close(): Promise<void>;
 }

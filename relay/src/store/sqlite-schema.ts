@@ -121,4 +121,34 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX link_attempts_user ON link_attempts (user_id, at);
   `,
+  `
+  -- Rule sets the relay keeps per app: each content once (by SHA-256), and the versions using it.
+  CREATE TABLE rule_set_contents (
+    hash TEXT PRIMARY KEY,
+    rules TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE app_rule_versions (
+    app_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    hash TEXT NOT NULL REFERENCES rule_set_contents (hash),
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (app_id, version)
+  );
+  `,
+  `
+  -- The replay guard: per (app, record, rule), the revision and status last notified. Written in
+  -- the transaction that creates the deliveries, so both exist or neither does.
+  CREATE TABLE notified_transitions (
+    app_id TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    rule_id TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    notification_id TEXT NOT NULL REFERENCES notifications (id),
+    notified_at INTEGER NOT NULL,
+    PRIMARY KEY (app_id, record_id, rule_id)
+  );
+  `,
 ];

@@ -1,10 +1,12 @@
 import Database from "better-sqlite3";
+import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import { join } from "node:path";
 import { newId } from "../ids.js";
 import type {
+  AppRulesRow,
   AcknowledgementKey,
   AcknowledgementRow,
   GroupRow,
@@ -557,6 +559,44 @@ export class SqliteStore implements RelayStore {
 
   async countLinkMisses(userId: string, since: number): Promise<number> {
     return (this.sql(`SELECT COUNT(*) AS n FROM link_attempts WHERE user_id = ? AND at >= ?`).get(userId, since) as { n: number }).n;
+  }
+
+  async saveAppRules(appId: string, rules: string, now: number): Promise<{ version: number; changed: boolean }> {
+    const hash = createHash("sha256").update(rules).digest("hex");
+    return this.db.transaction(() => {
+      const current = this.sql(`SELECT version, hash FROM app_rule_versions WHERE app_id = ? ORDER BY version DESC LIMIT 1`)
+        .get(appId) as { version: number; hash: string } | undefined;
+      if (current?.hash === hash) return { version: current.version, changed: false };
+      this.sql(`INSERT OR IGNORE INTO rule_set_contents (hash, rules, created_at) VALUES (?, ?, ?)`).run(hash, rules, now);
+      const version = (current?.version ?? 0) + 1;
+      this.sql(`INSERT INTO app_rule_versions (app_id, version, hash, created_at) VALUES (?, ?, ?, ?)`).run(appId, version, hash, now);
+      return { version, changed: true };
+    }).immediate();
+  }
+
+  async getAppRules(appId: string): Promise<AppRulesRow | undefined> {
+    const row = this.sql(
+      `SELECT v.version, v.created_at, c.rules FROM app_rule_versions v JOIN rule_set_contents c ON c.hash = v.hash
+       WHERE v.app_id = ? ORDER BY v.version DESC LIMIT 1`,
+    ).get(appId) as { version: number; created_at: number; rules: string } | undefined;
+    return row && { appId, version: row.version, rules: row.rules, updatedAt: row.created_at };
+  }
+
+  private lastWriteCheck: { at: number; result: StoreWritable } | undefined;
+
+  /** A one-row write, at most once every WRITE_CHECK_INTERVAL_MS; in between the last answer holds. */
+  async checkWritable(): Promise<StoreWritable> {
+    const now = Date.now();
+    if (this.lastWriteCheck && now - this.lastWriteCheck.at < WRITE_CHECK_INTERVAL_MS) return this.lastWriteCheck.result;
+    let result: StoreWritable;
+    try {
+      this.sql(HEALTH_PROBE).run(now);
+      result = { ok: true };
+    } catch (error) {
+      result = { ok: false, message: `the store cannot write: ${(error as Error).message}` };
+    }
+    this.lastWriteCheck = { at: now, result };
+    return result;
   }
 
   async close(): Promise<void> {
