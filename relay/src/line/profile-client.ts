@@ -1,40 +1,109 @@
+import { HTTPFetchError, messagingApi } from "@line/bot-sdk";
+import { z } from "zod";
 import type { AccessTokenSource } from "./line-http.js";
 
-/** Display names for acknowledgements: a friend's profile, or a group member's profile. */
+/**
+ * Display names for acknowledgements: a friend's profile, or a group member's profile, through the
+ * SDK's `messagingApi.MessagingApiClient` (`getProfile`, `getGroupMemberProfile`). What the SDK does
+ * not do, this module adds:
+ * - a timeout: the SDK passes no AbortSignal to fetch, so the lookup races a timer. A lookup that
+ *   timed out is left to finish in the background (undici ends an unanswered request after its
+ *   300 s header timeout); it only reads, so a late answer changes nothing.
+ * - the token: the SDK fixes it per client, so each lookup makes a client with the current token,
+ *   and a 401 invalidates it for the next attempt.
+ * - path escaping: the SDK puts IDs into the path as given.
+ * - error classes: 404 is "LINE does not know the user"; everything else is a LineProfileError,
+ *   which the webhook worker retries with backoff (429, 5xx, timeouts, a renewed token).
+ */
 export interface ProfileClient {
-  /** The display name, or undefined when LINE does not know the user (404). Throws on other failures. */
+  /** The display name, or undefined when LINE does not know the user (404). Throws LineProfileError on other failures. */
   displayName(userId: string, groupId?: string): Promise<string | undefined>;
 }
 
 export class LineProfileError extends Error {
   override readonly name = "LineProfileError";
-  constructor(message: string, readonly status: number | null) {
-    super(message);
+  constructor(
+    message: string,
+    /** HTTP status of LINE's answer; null when there was none (timeout, network, no token). */
+    readonly status: number | null,
+    /** LINE's x-line-request-id, when it answered. */
+    readonly requestId: string | null = null,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
   }
 }
 
-export function createProfileClient(options: { apiBaseUrl: string; tokens: AccessTokenSource; fetch?: typeof fetch; timeoutMs?: number }): ProfileClient {
-  const doFetch = options.fetch ?? fetch;
+export interface ProfileClientOptions {
+  /** An origin such as https://api.line.me: the SDK resolves its absolute paths against it, so a path here would be dropped. */
+  apiBaseUrl: string;
+  tokens: AccessTokenSource;
+  /** Per lookup; default 5 s. */
+  timeoutMs?: number;
+}
+
+/** The one property we read of messagingApi.UserProfileResponse / GroupUserProfileResponse. */
+const profileSchema = z.object({ displayName: z.string() }) satisfies z.ZodType<
+  Pick<messagingApi.UserProfileResponse, "displayName"> & Pick<messagingApi.GroupUserProfileResponse, "displayName">
+>;
+
+const lineErrorSchema = z.object({ message: z.string() }) satisfies z.ZodType<Pick<messagingApi.ErrorResponse, "message">>;
+
+export function createProfileClient(options: ProfileClientOptions): ProfileClient {
+  const base = new URL(options.apiBaseUrl);
+  if (base.pathname.replace(/\/+$/, "") !== "") {
+    throw new Error(`LINE profile lookups need an API base URL without a path (got "${options.apiBaseUrl}")`);
+  }
+  const timeoutMs = options.timeoutMs ?? 5000;
+
   return {
     async displayName(userId, groupId) {
-      const path = groupId
-        ? `/v2/bot/group/${encodeURIComponent(groupId)}/member/${encodeURIComponent(userId)}`
-        : `/v2/bot/profile/${encodeURIComponent(userId)}`;
-      const token = await options.tokens.getToken();
-      let response: Response;
+      let token: string;
       try {
-        response = await doFetch(options.apiBaseUrl + path, {
-          headers: { authorization: `Bearer ${token}` },
-          signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
-        });
+        token = await options.tokens.getToken();
       } catch (error) {
-        throw new LineProfileError(`LINE profile: ${(error as Error).message}`, null);
+        throw new LineProfileError(`LINE profile: no channel access token: ${(error as Error).message}`, null, null, { cause: error });
       }
-      if (response.status === 404) return undefined;
-      if (response.status === 401) options.tokens.invalidate(token);
-      if (!response.ok) throw new LineProfileError(`LINE profile: ${response.status}`, response.status);
-      const body = (await response.json()) as { displayName?: unknown };
-      return typeof body.displayName === "string" ? body.displayName : undefined;
+      const client = new messagingApi.MessagingApiClient({ channelAccessToken: token, baseURL: base.origin });
+      const lookup = groupId
+        ? client.getGroupMemberProfile(encodeURIComponent(groupId), encodeURIComponent(userId))
+        : client.getProfile(encodeURIComponent(userId));
+      let profile: unknown;
+      try {
+        profile = await withTimeout(lookup, timeoutMs);
+      } catch (error) {
+        if (error instanceof HTTPFetchError) {
+          if (error.status === 404) return undefined;
+          if (error.status === 401) options.tokens.invalidate(token);
+          const said = lineErrorSchema.safeParse(parseJson(error.body));
+          const message = said.success ? said.data.message : error.body.slice(0, 200);
+          throw new LineProfileError(`LINE profile: ${error.status} ${message}`.trim(), error.status, error.headers.get("x-line-request-id"), { cause: error });
+        }
+        throw new LineProfileError(`LINE profile: ${(error as Error).message}`, null, null, { cause: error });
+      }
+      const parsed = profileSchema.safeParse(profile);
+      return parsed.success ? parsed.data.displayName : undefined;
     },
   };
+}
+
+class LookupTimeout extends Error {
+  override readonly name = "LookupTimeout";
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new LookupTimeout(`no answer within ${ms} ms`)), ms);
+  });
+  promise.catch(() => {}); // a late failure after the timeout is nobody's concern
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
