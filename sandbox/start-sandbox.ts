@@ -95,8 +95,6 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const signingKey = secret(32);
 
     const line = createLineEmulator({
-      specs: "if-present",
-      warn: (message) => say(`warning: ${message}`),
       channels: [channel],
       longLivedTokens: [accessToken],
     });

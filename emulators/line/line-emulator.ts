@@ -4,27 +4,18 @@ import { Hono, type Context } from "hono";
 import { AccessTokenRegistry, type EmulatedChannel, type IssuedToken } from "./access-tokens.js";
 import { FaultPlan, type FailOptions, type FaultKind, type RequestKind } from "./fault-injection.js";
 import { checkMessageLimits, isPushTarget, isUserId } from "./message-limits.js";
-import { dedupeIssues, validatorFor, type OpenApiValidator, type ValidationIssue } from "./openapi-validator.js";
-import { defaultSpecDir, lineSpecsPresent, loadLineSpec } from "./spec-loader.js";
+import { lineContract } from "./contract/line-contract.js";
+import { dedupeIssues, validatorFor, type ValidationIssue } from "./schema-validator.js";
 
 /**
  * An emulator of the parts of the LINE Platform the relay uses: push / multicast / reply with
- * LINE's validation (OpenAPI specs read at run time + documented limits), retry keys, reply
+ * LINE's validation (the contract generated from @line/bot-sdk's types, contract/, + documented
+ * limits), retry keys, reply
  * tokens, channel access tokens, profiles, quota, and scripted faults. `app` is a Hono app that
  * never listens by itself: serve it with emulators/listen.ts, or call `app.request()`.
  */
 
 export interface LineEmulatorOptions {
-  /** Folder of line-openapi's YAML files. Default: env LINE_OPENAPI_DIR, else ../shared/contracts/line-openapi. */
-  specDir?: string;
-  /**
-   * "required" (default): the specs must be there, or creating the emulator throws. "if-present":
-   * without them request bodies are not checked against the specs (LINE's documented limits still
-   * are) and `warn` is told once; for the sandbox on a machine that has no copy of the specs.
-   */
-  specs?: "required" | "if-present";
-  /** Where the "specs missing" warning goes (default console.warn). */
-  warn?: (message: string) => void;
   /** Clock in ms; tokens, reply tokens and retry keys expire by it. */
   now?: () => number;
   channels?: EmulatedChannel[];
@@ -178,15 +169,8 @@ function invalidBody(issues: ValidationIssue[]): Answer {
 
 export function createLineEmulator(options: LineEmulatorOptions = {}) {
   const now = options.now ?? Date.now;
-  const specDir = options.specDir ?? defaultSpecDir();
-  const validating = options.specs !== "if-present" || lineSpecsPresent(specDir);
-  if (!validating) {
-    (options.warn ?? console.warn)(
-      `LINE emulator: no LINE OpenAPI specs at ${specDir} (set LINE_OPENAPI_DIR); request bodies are not validated against them`,
-    );
-  }
-  const messaging: OpenApiValidator | undefined = validating ? validatorFor(loadLineSpec("messaging-api", specDir)) : undefined;
-  const tokenSpec: OpenApiValidator | undefined = validating ? validatorFor(loadLineSpec("channel-access-token", specDir)) : undefined;
+  const contract = lineContract();
+  const validator = validatorFor(contract);
   const channels = (options.channels ?? [{ ...DEFAULT_CHANNEL }]).map((channel) => ({ ...channel }));
   const statelessTtlSeconds = options.statelessTokenTtlSeconds ?? 900;
   const replyTokenTtlMs = options.replyTokenTtlMs ?? 60_000;
@@ -309,8 +293,15 @@ export function createLineEmulator(options: LineEmulatorOptions = {}) {
     }
   }
 
-  function validateMessagesBody(schemaName: string, body: unknown): ValidationIssue[] {
-    const issues = messaging ? messaging.validate(schemaName, body) : [];
+  /** The contract's schema for the body of `operation` ("POST /v2/bot/message/push"). */
+  function bodySchema(operation: string): string {
+    const entry = contract.operations[operation];
+    if (!entry) throw new Error(`the LINE contract has no operation ${operation}`);
+    return entry.schema;
+  }
+
+  function validateMessagesBody(operation: string, body: unknown): ValidationIssue[] {
+    const issues = validator.validate(bodySchema(operation), body);
     if (isObject(body)) issues.push(...checkMessageLimits(body.messages));
     return dedupeIssues(issues);
   }
@@ -356,8 +347,7 @@ export function createLineEmulator(options: LineEmulatorOptions = {}) {
     const parsed = readJson(c);
     if ("status" in parsed) return parsed;
     const body = parsed.value;
-    const schemaName = { push: "PushMessageRequest", multicast: "MulticastRequest", reply: "ReplyMessageRequest" }[kind];
-    const issues = validateMessagesBody(schemaName, body);
+    const issues = validateMessagesBody(`POST /v2/bot/message/${kind}`, body);
     if (issues.length > 0) return invalidBody(issues);
     const request = body as JsonBody & { messages: unknown[] };
 
@@ -424,7 +414,7 @@ export function createLineEmulator(options: LineEmulatorOptions = {}) {
     }
     const parsed = readJson(c);
     if ("status" in parsed) return answer(c, parsed);
-    const issues = validateMessagesBody("ValidateMessageRequest", parsed.value);
+    const issues = validateMessagesBody(`POST /v2/bot/message/validate/${c.req.param("kind")}`, parsed.value);
     return answer(c, issues.length > 0 ? invalidBody(issues) : { status: 200, body: {} });
   });
 
@@ -467,8 +457,7 @@ export function createLineEmulator(options: LineEmulatorOptions = {}) {
     }
     // Empty fields count as absent (some SDKs send client_assertion="" with a client secret).
     const form = Object.fromEntries([...new URLSearchParams(rawBodyOf(c))].filter(([, value]) => value !== ""));
-    const schema = tokenSpec?.requestBodySchema(path, "post", "application/x-www-form-urlencoded");
-    const issues = tokenSpec && schema ? tokenSpec.validate(schema, form) : [];
+    const issues = validator.validate(bodySchema(`POST ${path}`), form);
     if (issues.length > 0) {
       const first = issues[0]!;
       return {
@@ -512,9 +501,8 @@ export function createLineEmulator(options: LineEmulatorOptions = {}) {
 
   return {
     app,
-    specDir,
-    /** False when the specs were missing and `specs: "if-present"` let the emulator run without them. */
-    validatesAgainstSpecs: validating,
+    /** The @line/bot-sdk version the request bodies are validated against (the committed contract's source). */
+    contractVersion: contract.source.version,
     channels: channels as readonly EmulatedChannel[],
     /** Every request, in arrival order. */
     requests,

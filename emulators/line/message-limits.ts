@@ -1,10 +1,79 @@
-import { joinPath, type ValidationIssue } from "./openapi-validator.js";
+import type { JsonSchema } from "./contract/line-contract-types.js";
+import { joinPath, type ValidationIssue } from "./schema-validator.js";
 
 /**
- * Limits that LINE documents (developers.line.biz, Messaging API reference) but that the OpenAPI
- * spec does not state. Checked after, and in addition to, the schema. Every walk is defensive:
- * shapes the schema already rejected are skipped here, not reported twice.
+ * Limits that LINE documents (https://developers.line.biz/en/reference/messaging-api/) but that
+ * the contract generated from @line/bot-sdk's types cannot carry: TypeScript has no array sizes,
+ * string lengths, integers or URI formats.
+ *
+ * SCHEMA_LIMITS are laid onto the contract's definitions ("Definition.property", "[]" for the
+ * items of an array) and checked by the schema validator; `npm run check:line-contract` holds each
+ * one against LINE's OpenAPI spec. The walk below (LIMITS) covers what depends on context (a
+ * button's label, a bubble's size in bytes, URI schemes) and is checked after the schema. Every
+ * walk is defensive: shapes the schema already rejected are skipped here, not reported twice.
  */
+export type SchemaLimit = Pick<JsonSchema, "minItems" | "maxItems" | "minLength" | "maxLength" | "pattern" | "format"> & {
+  type?: "integer";
+};
+
+export const SCHEMA_LIMITS: Readonly<Record<string, SchemaLimit>> = {
+  // Send push / reply / multicast message, validate message objects: 1 to 5 messages; multicast to 1 to 500 users.
+  "PushMessageRequest.messages": { minItems: 1, maxItems: 5 },
+  "ReplyMessageRequest.messages": { minItems: 1, maxItems: 5 },
+  "MulticastRequest.messages": { minItems: 1, maxItems: 5 },
+  "ValidateMessageRequest.messages": { minItems: 1, maxItems: 5 },
+  "MulticastRequest.to": { minItems: 1, maxItems: 500 },
+  "MulticastRequest.customAggregationUnits": { maxItems: 1 },
+  "MulticastRequest.customAggregationUnits[]": { minLength: 1, maxLength: 30, pattern: "^[a-zA-Z0-9_]{1,30}$" },
+  // Common properties: quick reply (#items-object: up to 13 buttons), sender (#icon-nickname-switch).
+  "QuickReply.items": { maxItems: 13 },
+  "QuickReplyItem.imageUrl": { maxLength: 2000, format: "uri" },
+  "Sender.name": { maxLength: 20 },
+  "Sender.iconUrl": { maxLength: 2000, format: "uri" },
+  // Actions (#action-objects).
+  "PostbackAction.data": { minLength: 0, maxLength: 300 },
+  "DatetimePickerAction.data": { minLength: 0, maxLength: 300 },
+  "RichMenuSwitchAction.data": { minLength: 0, maxLength: 300 },
+  "RichMenuSwitchAction.richMenuAliasId": { minLength: 0, maxLength: 32 },
+  "ClipboardAction.clipboardText": { minLength: 1, maxLength: 1000 },
+  "ClipboardImagemapAction.clipboardText": { minLength: 1, maxLength: 1000 },
+  "URIAction.uri": { format: "uri" },
+  "AltUri.desktop": { minLength: 0, maxLength: 1000 },
+  // Flex Message elements (#flex-message-elements): flex and maxLines are integers; URLs are URLs.
+  "FlexBox.flex": { type: "integer" },
+  "FlexButton.flex": { type: "integer" },
+  "FlexFiller.flex": { type: "integer" },
+  "FlexImage.flex": { type: "integer" },
+  "FlexText.flex": { type: "integer" },
+  "FlexText.maxLines": { type: "integer" },
+  "FlexIcon.url": { format: "uri" },
+  "FlexImage.url": { format: "uri" },
+  "FlexVideo.url": { format: "uri" },
+  "FlexVideo.previewUrl": { format: "uri" },
+  // Message objects (#message-objects).
+  "AudioMessage.originalContentUrl": { format: "uri" },
+  "AudioMessage.duration": { type: "integer" },
+  "ImageMessage.originalContentUrl": { format: "uri" },
+  "ImageMessage.previewImageUrl": { format: "uri" },
+  "VideoMessage.originalContentUrl": { format: "uri" },
+  "VideoMessage.previewImageUrl": { format: "uri" },
+  "CouponMessage.deliveryTag": { maxLength: 30 },
+  "Emoji.index": { type: "integer" },
+  "ImagemapMessage.baseUrl": { format: "uri" },
+  "ImagemapArea.x": { type: "integer" },
+  "ImagemapArea.y": { type: "integer" },
+  "ImagemapArea.width": { type: "integer" },
+  "ImagemapArea.height": { type: "integer" },
+  "ImagemapBaseSize.width": { type: "integer" },
+  "ImagemapBaseSize.height": { type: "integer" },
+  "ImagemapExternalLink.linkUri": { format: "uri" },
+  "ImagemapVideo.originalContentUrl": { format: "uri" },
+  "ImagemapVideo.previewImageUrl": { format: "uri" },
+  // Template messages (#template-messages).
+  "ButtonsTemplate.thumbnailImageUrl": { format: "uri" },
+  "CarouselColumn.thumbnailImageUrl": { format: "uri" },
+  "ImageCarouselColumn.imageUrl": { format: "uri" },
+};
 
 export const LIMITS = {
   textLength: 5000,

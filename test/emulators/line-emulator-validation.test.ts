@@ -82,6 +82,33 @@ describe("LINE emulator: request validation", () => {
     expect(line.delivered).toHaveLength(0);
   });
 
+  it("rejects an unknown property inside a button's action inside the bubble's body, naming its full path", async () => {
+    const body = flexPush();
+    const bodyBox = body.messages[0]!.contents.body as { contents: unknown[] };
+    bodyBox.contents[1] = { type: "button", action: { type: "postback", label: "Go", data: "d", foo: 1 } };
+    const { response, body: answer } = await post("/v2/bot/message/push", body);
+    expect(response.status).toBe(400);
+    expect(answer).toEqual({
+      message: "The property, 'messages[0].contents.body.contents[1].action.foo', in the request body is invalid (line: -, column: -)",
+      details: [{ message: "invalid property", property: "messages[0].contents.body.contents[1].action.foo" }],
+    });
+    expect(line.delivered).toHaveLength(0);
+  });
+
+  it("holds enums, literal tags and the spec's integers and URI formats", async () => {
+    const badStyle = await post("/v2/bot/message/push", flexPush({ footerButton: { type: "button", style: "fancy", action: { type: "postback", label: "x", data: "d" } } }));
+    expect(badStyle.body.details).toEqual([
+      { message: "must be one of [primary, secondary, link]", property: "messages[0].contents.footer.contents[0].style" },
+    ]);
+    const carousel = { to: USER, messages: [{ type: "flex", altText: "x", contents: { type: "carousel", contents: [{ type: "box", layout: "vertical", contents: [] }] } }] };
+    const wrongTag = await post("/v2/bot/message/push", carousel);
+    expect(wrongTag.body.details).toEqual([{ message: "invalid type 'box'; expected bubble", property: "messages[0].contents.contents[0].type" }]);
+    const fractionalFlex = await post("/v2/bot/message/push", flexPush({ footerButton: { type: "button", flex: 1.5, action: { type: "postback", label: "x", data: "d" } } }));
+    expect(fractionalFlex.body.details).toEqual([{ message: "must be an integer", property: "messages[0].contents.footer.contents[0].flex" }]);
+    const image = { to: USER, messages: [{ type: "image", originalContentUrl: "not a url", previewImageUrl: "https://example.com/p.jpg" }] };
+    expect((await post("/v2/bot/message/push", image)).body.details).toEqual([{ message: "invalid uri", property: "messages[0].originalContentUrl" }]);
+  });
+
   it("rejects an unknown discriminator value", async () => {
     const { response, body } = await post("/v2/bot/message/push", flexPush({ footerButton: { type: "bouton", action: { type: "postback", label: "x", data: "d" } } }));
     expect(response.status).toBe(400);

@@ -199,11 +199,12 @@ describe("npm start without LINE or kintone settings: the sandbox", () => {
     await stop(started);
   }, 60_000);
 
-  it("runs without the LINE OpenAPI specs (a user's machine has none): a warning, no validation, the loop still works", async () => {
+  it("needs no LINE OpenAPI specs (a user's machine has none): no warning, the loop still works", async () => {
+    // The emulator validates against the contract committed in the repo; LINE_OPENAPI_DIR means nothing to it.
     const started = startServer({ PORT: "0", LINE_OPENAPI_DIR: join(tempDir("no-specs-"), "missing") }, tempDir("sandbox-cwd-"));
     const url = await sandboxReady(started);
     expect(started.stdout().split("\n")[0]).toMatch(FIRST_LINE);
-    expect(started.stdout()).toMatch(/warning: LINE emulator: no LINE OpenAPI specs at .*missing/);
+    expect(started.output()).not.toMatch(/warning|OpenAPI/i);
     await runTheLoop(url);
     await stop(started);
   }, 120_000);
