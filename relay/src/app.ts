@@ -90,7 +90,10 @@ export function createRelay(deps: RelayDeps): Relay {
   app.onError(jsonErrorHandler(logger));
   app.notFound((c) => c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
 
-  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.get("/healthz", async (c) => {
+    const writable = await store.checkWritable();
+    return writable.ok ? c.json({ ok: true }) : c.json({ ok: false, error: { code: "store_unwritable", message: writable.message } }, 503);
+  });
   app.route(
     "/line/webhook",
     webhookRoute({ channelSecret: settings.lineChannelSecret, store, clock, logger, onStored: () => worker.wake() }),

@@ -9,7 +9,7 @@ import { createPushSender } from "./line/push-sender.js";
 import { createReplySender } from "./line/reply-sender.js";
 import { createLogger } from "./logger.js";
 import { createPostbackTokens, deriveSigningKey } from "./postback-token.js";
-import { openSqliteStore } from "./store/sqlite-store.js";
+import { openSqliteStore, StoreOpenError } from "./store/sqlite-store.js";
 import { readSettings } from "./settings.js";
 
 /** Production start: settings from `env`, the real LINE and kintone clients, SQLite in RELAY_DATA_DIR. */
@@ -48,7 +48,14 @@ export async function startRelay(env: NodeJS.ProcessEnv): Promise<void> {
       : settings.lineAccessToken;
   if (tokenConfig.kind === "long-lived") logger.addSecret(tokenConfig.token);
 
-  const store = openSqliteStore(settings.dataDir);
+  let store: ReturnType<typeof openSqliteStore>;
+  try {
+    store = openSqliteStore(settings.dataDir);
+  } catch (error) {
+    if (!(error instanceof StoreOpenError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
   const accessTokens = createChannelAccessTokenSource(tokenConfig, { apiBaseUrl: settings.lineApiBaseUrl, now: systemClock.now });
   const line = { apiBaseUrl: settings.lineApiBaseUrl, tokens: accessTokens };
   const { app, worker } = createRelay({

@@ -147,6 +147,8 @@ export interface AppRulesRow {
   updatedAt: number;
 }
 
+export type StoreWritable = { ok: true } | { ok: false; message: string };
+
 export interface RelayStore {
   enqueueNotification(input: NotificationInput, dedupKey: string, now: number): Promise<EnqueueResult>;
   getNotification(id: string): Promise<NotificationRow | undefined>;
@@ -220,6 +222,9 @@ export interface RelayStore {
    */
   saveAppRules(appId: string, rules: string, now: number): Promise<{ version: number; changed: boolean }>;
   getAppRules(appId: string): Promise<AppRulesRow | undefined>;
+
+  /** Whether the store can still commit (disk full, read-only...): a tiny write, made at most every few seconds. */
+  checkWritable(): Promise<StoreWritable>;
 
   close(): Promise<void>;
 }

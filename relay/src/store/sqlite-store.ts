@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { newId } from "../ids.js";
 import type {
   AppRulesRow,
@@ -24,6 +24,7 @@ import type {
   RecipientOutcome,
   RelayStore,
   SkippedRecipient,
+  StoreWritable,
 } from "./relay-store.js";
 import { MIGRATIONS } from "./sqlite-schema.js";
 import { startSqliteInboxWriter, type InboxWriter } from "./sqlite-inbox-writer.js";
@@ -36,13 +37,24 @@ import { startSqliteInboxWriter, type InboxWriter } from "./sqlite-inbox-writer.
  * thread with its own connection (sqlite-inbox-writer.ts). ":memory:" keeps everything in-thread.
  */
 export function openSqliteStore(dataDir: string, options: { synchronous?: "FULL" | "NORMAL" } = {}): SqliteStore {
-  if (dataDir !== ":memory:") mkdirSync(dataDir, { recursive: true });
-  const db = new Database(dataDir === ":memory:" ? ":memory:" : join(dataDir, "relay.sqlite"));
-  db.pragma("journal_mode = WAL");
-  db.pragma(`synchronous = ${options.synchronous ?? "FULL"}`);
-  db.pragma("busy_timeout = 5000");
-  db.pragma("foreign_keys = ON");
-  migrate(db);
+  let db: Database.Database | undefined;
+  try {
+    if (dataDir !== ":memory:") mkdirSync(dataDir, { recursive: true });
+    db = new Database(dataDir === ":memory:" ? ":memory:" : join(dataDir, "relay.sqlite"));
+    db.pragma("journal_mode = WAL");
+    db.pragma(`synchronous = ${options.synchronous ?? "FULL"}`);
+    db.pragma("busy_timeout = 5000");
+    db.pragma("foreign_keys = ON");
+    migrate(db);
+    // Outside the numbered migrations: a probe table, no data. The first probe write proves now,
+    // not at the first webhook, that the database can be written (SQLite opens a file it may
+    // only read without a word).
+    db.exec(HEALTH_TABLE);
+    db.prepare(HEALTH_PROBE).run(Date.now());
+  } catch (error) {
+    db?.close();
+    throw new StoreOpenError(dataDir, error);
+  }
   if (dataDir === ":memory:") return new SqliteStore(db);
   const file = join(dataDir, "relay.sqlite");
   const checkpointer = startCheckpointer(file);
@@ -50,6 +62,58 @@ export function openSqliteStore(dataDir: string, options: { synchronous?: "FULL"
   // Started after the migrations: the writer prepares its statements against the final schema.
   const inbox = startSqliteInboxWriter(file, { synchronous: options.synchronous ?? "FULL" });
   return new SqliteStore(db, checkpointer, inbox);
+}
+
+const HEALTH_TABLE = `CREATE TABLE IF NOT EXISTS store_health (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at INTEGER NOT NULL)`;
+const HEALTH_PROBE = `INSERT INTO store_health (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`;
+/** How long a write check's answer is reused: /healthz may be asked every second by several monitors. */
+const WRITE_CHECK_INTERVAL_MS = 2_000;
+
+/** The data dir cannot hold the database: one line that says what, where and why, for the operator. */
+export class StoreOpenError extends Error {
+  override readonly name = "StoreOpenError";
+  constructor(
+    readonly dataDir: string,
+    cause: unknown,
+  ) {
+    const code = (cause as { code?: unknown } | undefined)?.code;
+    const reason = typeof code === "string" ? openFailureReason(code) : undefined;
+    const detail = (cause instanceof Error ? cause.message : String(cause)).replace(/\s+/g, " ");
+    super(
+      `RELAY_DATA_DIR ${dataDir === ":memory:" ? dataDir : resolve(dataDir)}: the relay cannot keep its database there: ` +
+        `${reason ?? detail}${typeof code === "string" ? ` (${code})` : ""}. Point RELAY_DATA_DIR at a folder the relay may write to.`,
+      { cause },
+    );
+  }
+}
+
+function openFailureReason(code: string): string | undefined {
+  switch (code) {
+    case "ENOTDIR":
+    case "EEXIST":
+      return "a part of the path is a file, not a folder";
+    case "EACCES":
+    case "EPERM":
+    case "SQLITE_PERM":
+    case "SQLITE_AUTH":
+      return "permission denied";
+    case "EROFS":
+    case "SQLITE_READONLY":
+    case "SQLITE_READONLY_DIRECTORY":
+    case "SQLITE_READONLY_DBMOVED":
+      return "it is read-only";
+    case "ENOSPC":
+    case "SQLITE_FULL":
+      return "the disk is full";
+    case "SQLITE_CANTOPEN":
+    case "SQLITE_IOERR":
+      return "the database file cannot be created or opened there";
+    case "SQLITE_NOTADB":
+    case "SQLITE_CORRUPT":
+      return "relay.sqlite there is not a usable SQLite database";
+    default:
+      return undefined;
+  }
 }
 
 /**
