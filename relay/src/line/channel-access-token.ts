@@ -1,4 +1,6 @@
 import type { KeyObject } from "node:crypto";
+import type { channelAccessToken } from "@line/bot-sdk";
+import { z } from "zod";
 import { createClientAssertion, MAX_TOKEN_EXP_SECONDS, parseAssertionPrivateKey } from "./jwt-assertion.js";
 
 /**
@@ -6,6 +8,11 @@ import { createClientAssertion, MAX_TOKEN_EXP_SECONDS, parseAssertionPrivateKey 
  * stateless (15 min) and v2.1 (up to 30 days) tokens are issued on first use, cached, renewed
  * before they expire, and renewed at once after `invalidate` (the sender calls it on a 401).
  * Concurrent callers share one renewal request. Token values never appear in errors.
+ *
+ * LINE's answers are read as the SDK's `channelAccessToken.*` types, but the requests are ours, not
+ * `channelAccessToken.ChannelAccessTokenClient`'s (read in @line/bot-sdk 10.8, dist/http-fetch.js):
+ * its `postForm` passes no AbortSignal, so a token request that LINE never answers would hold every
+ * sender waiting on the shared renewal; and it calls the global `fetch`, not the one given in deps.
  */
 
 export type ChannelAccessTokenConfig =
@@ -217,15 +224,11 @@ async function requestToken(
     throw new ChannelAccessTokenError(`could not reach LINE to issue a ${what} channel access token: ${scrub(reason)}`, 0);
   }
   const text = await response.text().catch(() => "");
-  const body = parseJsonObject(text);
+  const json = parseJson(text);
   if (!response.ok) {
-    const code = typeof body?.error === "string" ? body.error : undefined;
-    const description =
-      typeof body?.error_description === "string"
-        ? body.error_description
-        : typeof body?.message === "string"
-          ? body.message
-          : text.slice(0, 200);
+    const refusal = tokenErrorSchema.safeParse(json);
+    const code = refusal.success ? refusal.data.error : undefined;
+    const description = (refusal.success ? (refusal.data.error_description ?? refusal.data.message) : undefined) ?? text.slice(0, 200);
     const detail = [code, description].filter(Boolean).join(": ");
     throw new ChannelAccessTokenError(
       `LINE refused to issue a ${what} channel access token: HTTP ${response.status}${detail ? ` ${scrub(detail)}` : ""}`,
@@ -233,22 +236,37 @@ async function requestToken(
       code,
     );
   }
-  const token = body?.access_token;
-  const expiresIn = body?.expires_in;
-  if (typeof token !== "string" || !token || typeof expiresIn !== "number" || !(expiresIn > 0)) {
+  const issued = (what === "stateless" ? statelessTokenSchema : v21TokenSchema).safeParse(json);
+  if (!issued.success) {
     // The body may hold a token: describe it, never quote it.
     throw new ChannelAccessTokenError(
       `LINE's answer to the ${what} token request lacks access_token or a positive expires_in`,
       response.status,
     );
   }
-  return { token, issuedAt, expiresAt: issuedAt + expiresIn * 1000 };
+  return { token: issued.data.access_token, issuedAt, expiresAt: issuedAt + issued.data.expires_in * 1000 };
 }
 
-function parseJsonObject(text: string): Record<string, unknown> | undefined {
+/** POST /oauth2/v3/token's answer. */
+const statelessTokenSchema = z.object({
+  access_token: z.string().min(1),
+  expires_in: z.number().positive(),
+  token_type: z.string(),
+}) satisfies z.ZodType<channelAccessToken.IssueStatelessChannelAccessTokenResponse>;
+
+/** POST /oauth2/v2.1/token's answer: the same, and the key ID LINE gives the token. */
+const v21TokenSchema = statelessTokenSchema.extend({ key_id: z.string() }) satisfies z.ZodType<channelAccessToken.IssueChannelAccessTokenResponse>;
+
+/** An OAuth refusal (channelAccessToken.ErrorResponse); some answers carry a Messaging API style `message` instead. */
+const tokenErrorSchema = z.object({
+  error: z.string().optional(),
+  error_description: z.string().optional(),
+  message: z.string().optional(),
+}) satisfies z.ZodType<channelAccessToken.ErrorResponse>;
+
+function parseJson(text: string): unknown {
   try {
-    const value = JSON.parse(text) as unknown;
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return JSON.parse(text) as unknown;
   } catch {
     return undefined;
   }
