@@ -24,16 +24,11 @@ import { createLineWebhookSender } from "../emulators/playground/line-webhook-se
 import { createPlayground } from "../emulators/playground/playground-server.js";
 import type { RuleSet } from "../common/rules/rule-set.js";
 import { planSave } from "../plugin/src/settings/save-plan.js";
-import { createRelay, type Relay } from "../relay/src/app.js";
+import type { Relay } from "../relay/src/app.js";
 import { systemClock } from "../relay/src/clock.js";
-import { createKintoneRestClient } from "../relay/src/kintone/kintone-rest-client.js";
-import { createChannelAccessTokenSource } from "../relay/src/line/channel-access-token.js";
-import { createProfileClient } from "../relay/src/line/profile-client.js";
-import { createPushSender } from "../relay/src/line/push-sender.js";
-import { createReplySender } from "../relay/src/line/reply-sender.js";
-import { createLogger, type LogLevel } from "../relay/src/logger.js";
-import { createPostbackTokens } from "../relay/src/postback-token.js";
-import { openSqliteStore } from "../relay/src/store/sqlite-store.js";
+import { composeRelay } from "../relay/src/compose-relay.js";
+import type { LogLevel } from "../relay/src/logger.js";
+import type { RelaySettings } from "../relay/src/settings.js";
 import { SANDBOX_APP_NAME, SANDBOX_BOT, SANDBOX_USER, seedDemoApp } from "./demo-data.js";
 import { loadPluginZip } from "./plugin-zip.js";
 
@@ -110,33 +105,28 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
     const dataDir = mkdtempSync(path.join(tmpdir(), "kline-sandbox-"));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const store = openSqliteStore(dataDir);
-    cleanups.push(() => store.close());
-    const logger = createLogger({ level: options.logLevel ?? "info", secrets: [relaySecret, channel.channelSecret, accessToken, signingKey] });
-    const tokens = createChannelAccessTokenSource({ kind: "long-lived", token: accessToken }, { apiBaseUrl: lineServer.url, now });
-    const lineHttp = { apiBaseUrl: lineServer.url, tokens };
-    const relay = createRelay({
-      settings: {
-        relaySecret,
-        lineChannelSecret: channel.channelSecret,
-        // Record links in messages open the emulated record page on this same port.
-        kintoneBaseUrl: url,
-        timeZone: "Asia/Tokyo",
-        confirmTimeoutMs: 30_000,
-        replyDeadlineMs: 50_000,
-        welcomeText: "Thanks for adding us! (sandbox)",
-      },
-      store,
-      kintone: createKintoneRestClient({ baseUrl: kintoneServer.url, apiTokens: [DEMO_API_TOKEN] }),
-      push: createPushSender(lineHttp),
-      replies: createReplySender(lineHttp),
-      profiles: createProfileClient(lineHttp),
-      tokens: createPostbackTokens([signingKey]),
-      clock: systemClock,
-      logger,
-    });
+    const settings: RelaySettings = {
+      port: options.port,
+      relaySecrets: [relaySecret],
+      lineChannelSecret: channel.channelSecret,
+      lineAccessToken: { kind: "long-lived", token: accessToken },
+      lineApiBaseUrl: lineServer.url,
+      // Record links in messages open the emulated record page on this same port.
+      kintoneBaseUrl: url,
+      kintoneApiTokens: [DEMO_API_TOKEN],
+      dataDir,
+      timeZone: "Asia/Tokyo",
+      signingKeys: [signingKey],
+      confirmTimeoutMs: 30_000,
+      replyDeadlineMs: 50_000,
+      welcomeText: "Thanks for adding us! (sandbox)",
+      logLevel: options.logLevel ?? "info",
+    };
+    // The relay's REST calls go to the kintone emulator itself; the page emulator on this port
+    // stands for the browser and answers with its own token.
+    const relay = await composeRelay(settings, { kintoneApiBaseUrl: kintoneServer.url });
+    cleanups.push(() => relay.close());
     await relay.worker.start();
-    cleanups.push(() => relay.worker.stop());
 
     const pages = createKintonePageEmulator({ pluginZip, kintoneUrl: kintoneServer.url, apiToken: DEMO_API_TOKEN });
     // What the admin's "Save" on the plugin's settings page would store for the demo app.

@@ -2,8 +2,9 @@ import { Hono } from "hono";
 import { appRulesRoute } from "./apps/app-rules-route.js";
 import { pingRoute } from "./apps/ping-route.js";
 import type { Clock } from "./clock.js";
-import { bearerAuth } from "./http/bearer-auth.js";
+import { limitBody } from "./http/body-limit.js";
 import { jsonErrorHandler } from "./http/error-handler.js";
+import { requireRelaySecret } from "./http/relay-secret-auth.js";
 import { createFormFieldCache } from "./kintone/form-field-cache.js";
 import type { KintoneClient } from "./kintone/kintone-client.js";
 import type { ProfileClient } from "./line/profile-client.js";
@@ -27,7 +28,7 @@ export const RELAY_VERSION = "0.1.0";
 export interface RelayDeps {
   settings: Pick<
     RelaySettings,
-    "relaySecret" | "lineChannelSecret" | "kintoneBaseUrl" | "timeZone" | "confirmTimeoutMs" | "replyDeadlineMs" | "welcomeText"
+    "relaySecrets" | "lineChannelSecret" | "kintoneBaseUrl" | "timeZone" | "confirmTimeoutMs" | "replyDeadlineMs" | "welcomeText"
   >;
   store: RelayStore;
   kintone: KintoneClient;
@@ -99,7 +100,9 @@ export function createRelay(deps: RelayDeps): Relay {
     webhookRoute({ channelSecret: settings.lineChannelSecret, store, clock, logger, onStored: () => worker.wake() }),
   );
 
-  app.use("/v1/*", bearerAuth(settings.relaySecret));
+  app.use("/v1/*", requireRelaySecret(settings.relaySecrets));
+  // 64 KB for every /v1 body; a route may set a lower limit of its own.
+  app.use("/v1/*", limitBody(64 * 1024));
   app.route("/v1/notifications", notificationsRoute({ store, clock, logger, onEnqueued: () => worker.wake() }));
   app.route("/v1/records", recordDeliveriesRoute({ store }));
   app.route("/v1/link-codes", linkCodesRoute({ store, clock, formFields }));

@@ -13,7 +13,8 @@ export type AccessTokenConfig =
 
 export interface RelaySettings {
   port: number;
-  relaySecret: string;
+  /** Bearer secrets for /v1: the current one first, then previous ones still accepted (rotation). */
+  relaySecrets: string[];
   lineChannelSecret: string;
   lineAccessToken: AccessTokenConfig;
   lineApiBaseUrl: string;
@@ -29,6 +30,9 @@ export interface RelaySettings {
   logLevel: "debug" | "info" | "warn" | "error";
 }
 
+/** RFC 6750's b64token: what `Authorization: Bearer` may carry (Hono's bearerAuth refuses anything else). */
+const BEARER_TOKEN = /^[A-Za-z0-9._~+/-]+=*$/;
+
 export type SettingsResult = { ok: true; settings: RelaySettings } | { ok: false; problems: string[] };
 
 const LINE_AND_KINTONE_KEYS = [
@@ -41,9 +45,22 @@ const LINE_AND_KINTONE_KEYS = [
   "KINTONE_API_TOKEN",
 ] as const;
 
-/** No LINE or kintone setting at all: the relay can run as a sandbox with local emulators. */
+/**
+ * No LINE or kintone setting at all, outside production: `npm start` runs the sandbox (local
+ * emulators) instead. With NODE_ENV=production never: missing settings stop start-up instead.
+ */
 export function wantsSandbox(env: NodeJS.ProcessEnv): boolean {
+  if (env.NODE_ENV?.trim() === "production") return false;
   return LINE_AND_KINTONE_KEYS.every((key) => !env[key]?.trim());
+}
+
+/** Adds the settings of `.env` in the working directory to `process.env`, when there is one. */
+export function loadDotEnv(file = ".env"): void {
+  try {
+    process.loadEnvFile(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
 }
 
 
@@ -89,10 +106,20 @@ export function readSettings(env: NodeJS.ProcessEnv): SettingsResult {
 
   const port = intSetting(env, "PORT", 8787, { min: 0, max: 65535 }, problems);
 
-  const relaySecret = required("RELAY_SECRET", "the bearer secret the plugin's proxy config sends");
-  if (relaySecret && relaySecret.length < 16) {
-    problems.push("RELAY_SECRET: must be at least 16 characters (use a long random string)");
+  const relaySecrets = (get("RELAY_SECRET") ?? "")
+    .split(",")
+    .map((secret) => secret.trim())
+    .filter(Boolean);
+  if (relaySecrets.length === 0) {
+    problems.push("RELAY_SECRET: missing (the bearer secret the plugin's proxy config sends; comma-separated: current, then previous)");
   }
+  relaySecrets.forEach((secret, index) => {
+    const which = relaySecrets.length > 1 ? ` (secret ${index + 1} of ${relaySecrets.length})` : "";
+    if (secret.length < 16) problems.push(`RELAY_SECRET: each secret must be at least 16 characters (use a long random string)${which}`);
+    else if (!BEARER_TOKEN.test(secret)) {
+      problems.push(`RELAY_SECRET: each secret may hold only letters, digits and - . _ ~ + / (what a Bearer header carries)${which}`);
+    }
+  });
 
   const lineChannelSecret = required("LINE_CHANNEL_SECRET", "verifies LINE webhook signatures");
 
@@ -172,7 +199,7 @@ export function readSettings(env: NodeJS.ProcessEnv): SettingsResult {
     ok: true,
     settings: {
       port,
-      relaySecret,
+      relaySecrets,
       lineChannelSecret,
       lineAccessToken,
       lineApiBaseUrl,

@@ -1,9 +1,7 @@
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
-import { createRelay } from "../../relay/src/app.js";
+import { composeRelay } from "../../relay/src/compose-relay.js";
 import { createLogger } from "../../relay/src/logger.js";
-import { createPostbackTokens } from "../../relay/src/postback-token.js";
-import { openSqliteStore } from "../../relay/src/store/sqlite-store.js";
 import { isValidLineSignature } from "../../relay/src/webhook/verify-signature.js";
 
 /**
@@ -24,30 +22,30 @@ if (mode === "bare") {
     return c.json({});
   });
 } else {
-  const unused = () => Promise.reject(new Error("not used by the webhook endpoint"));
-  const store = openSqliteStore(dataDir ?? "./bench-data");
-  // BENCH_INBOX=main-thread: stop the inbox writer thread, so the store commits on the event
-  // loop's connection as it did before the writer existed (for comparisons).
-  if (process.env.BENCH_INBOX === "main-thread") await store.inbox?.close();
-  const relay = createRelay({
-    settings: {
-      relaySecret: "bench-relay-secret-0123456789",
+  // The relay as production composes it; only the webhook endpoint is measured, so LINE and
+  // kintone are never called (the worker is not started) and their addresses lead nowhere.
+  const relay = await composeRelay(
+    {
+      port: 0,
+      relaySecrets: ["bench-relay-secret-0123456789"],
       lineChannelSecret: secret,
+      lineAccessToken: { kind: "long-lived", token: "bench-unused-token" },
+      lineApiBaseUrl: "http://localhost:1",
       kintoneBaseUrl: "http://localhost:1",
+      kintoneApiTokens: ["benchUnusedToken"],
+      dataDir: dataDir ?? "./bench-data",
       timeZone: "Asia/Tokyo",
+      signingKeys: ["bench-signing-key-0123456789abcdef0123"],
       confirmTimeoutMs: 30_000,
       replyDeadlineMs: 50_000,
       welcomeText: "",
+      logLevel: "error",
     },
-    store,
-    kintone: { getRecord: unused, getFormFields: unused, updateRecord: unused, addComment: unused, getRecentComments: unused },
-    push: { send: unused },
-    replies: { reply: unused },
-    profiles: { displayName: unused },
-    tokens: createPostbackTokens(["bench-signing-key-0123456789abcdef0123"]),
-    clock: { now: () => Date.now() },
-    logger: createLogger({ level: "error" }),
-  });
+    { logger: createLogger({ level: "error" }) },
+  );
+  // BENCH_INBOX=main-thread: stop the inbox writer thread, so the store commits on the event
+  // loop's connection as it did before the writer existed (for comparisons).
+  if (process.env.BENCH_INBOX === "main-thread") await relay.store.inbox?.close();
   app = relay.app; // the worker is not started: only the endpoint is measured
 }
 

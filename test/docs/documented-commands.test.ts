@@ -39,8 +39,11 @@ const EVIDENCE: Record<string, () => void> = {
   "npm test": () => expect(read(".ci/run")).toMatch(/^npm test$/m),
   "npm run build": () => expect(pkg.scripts.test).toContain("npm run build"),
   "npm start": () => {
-    // The sandbox and crash tests start exactly what `npm start` runs.
-    expect(pkg.scripts.start).toBe("node --import tsx relay/src/server.ts");
+    // The sandbox test starts exactly what `npm start` runs (start.ts); the crash tests start the
+    // production entry it hands over to when settings are present.
+    expect(pkg.scripts.start).toBe("node --import tsx start.ts");
+    expect(read("test/integration/sandbox.test.ts")).toContain('join(ROOT, "start.ts")');
+    expect(read("start.ts")).toContain('import("./relay/src/server.js")');
     expect(read("test/helpers/relay-process.ts")).toContain('"relay/src/server.ts"');
   },
   "npm run backup -- backup.sqlite": () => expect(read("test/relay/backup.test.ts")).toContain('"backup", "--"'),

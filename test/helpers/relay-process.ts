@@ -12,7 +12,7 @@ export interface RelayProcess {
 
 const ROOT = join(import.meta.dirname, "../..");
 
-/** Starts `relay/src/server.ts` as `npm start` would, in its own process, and waits until it listens. */
+/** Starts the production entry `relay/src/server.ts` (what `npm start` runs when settings are present) in its own process, and waits until it listens. */
 export function startRelayProcess(env: Record<string, string>, cwd: string): Promise<RelayProcess> {
   // One process (node with tsx's loader), not the tsx CLI, which would put the relay in a child
   // process that a SIGKILL to the parent leaves running.

@@ -2,19 +2,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEMO_API_TOKEN, DEMO_APP_ID, DEMO_FIELDS, DEMO_PROCESS, demoRuleSet } from "../../emulators/demo-app.js";
-import { createKintoneEmulator } from "../../emulators/kintone/kintone-emulator.js";
+import { type ProcessDefinition, createKintoneEmulator } from "../../emulators/kintone/kintone-emulator.js";
 import { createLineEmulator } from "../../emulators/line/line-emulator.js";
 import { listen } from "../../emulators/listen.js";
-import { createRelay } from "../../relay/src/app.js";
 import type { Clock } from "../../relay/src/clock.js";
-import { createKintoneRestClient } from "../../relay/src/kintone/kintone-rest-client.js";
-import { createChannelAccessTokenSource } from "../../relay/src/line/channel-access-token.js";
-import { createProfileClient } from "../../relay/src/line/profile-client.js";
-import { createPushSender } from "../../relay/src/line/push-sender.js";
-import { createReplySender } from "../../relay/src/line/reply-sender.js";
+import { composeRelay } from "../../relay/src/compose-relay.js";
 import { createMemoryLogger } from "../../relay/src/logger.js";
-import { createPostbackTokens } from "../../relay/src/postback-token.js";
-import { openSqliteStore } from "../../relay/src/store/sqlite-store.js";
 
 export const TEST_RELAY_SECRET = "test-relay-secret-0123456789abcdef";
 export const TEST_CHANNEL_ID = "1234567890";
@@ -29,6 +22,10 @@ export interface StackOptions {
   replyDeadlineMs?: number;
   dataDir?: string;
   clock?: Clock;
+  /** RELAY_SECRET's list (current first); default [TEST_RELAY_SECRET]. */
+  relaySecrets?: string[];
+  /** The demo app's process management (default DEMO_PROCESS). */
+  process?: ProcessDefinition;
 }
 
 /** Relay + LINE emulator + kintone emulator (demo app), all on 127.0.0.1, relay in-process. */
@@ -44,7 +41,7 @@ export async function startStack(options: StackOptions = {}) {
     id: DEMO_APP_ID,
     name: "Orders",
     fields: DEMO_FIELDS,
-    process: DEMO_PROCESS,
+    process: options.process ?? DEMO_PROCESS,
     apiTokens: [{ token: DEMO_API_TOKEN, permissions: { view: true, edit: true, add: true } }],
   });
   const lineServer = await listen(line.app);
@@ -52,40 +49,38 @@ export async function startStack(options: StackOptions = {}) {
 
   const ownDataDir = !options.dataDir;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "relay-test-"));
-  const store = openSqliteStore(dataDir);
   const logger = createMemoryLogger();
-  const accessTokens = createChannelAccessTokenSource(
-    options.tokenKind === "stateless"
-      ? { kind: "stateless", channelId: TEST_CHANNEL_ID, channelSecret: TEST_CHANNEL_SECRET }
-      : { kind: "long-lived", token: TEST_LONG_LIVED_TOKEN },
-    { apiBaseUrl: lineServer.url, now: clock.now },
-  );
-  const relay = createRelay({
-    settings: {
-      relaySecret: TEST_RELAY_SECRET,
-      kintoneBaseUrl: kintoneServer.url,
-      timeZone: "Asia/Tokyo",
-      confirmTimeoutMs: options.confirmTimeoutMs ?? 5_000,
+  const relaySecrets = options.relaySecrets ?? [TEST_RELAY_SECRET];
+  const relay = await composeRelay(
+    {
+      port: 0,
+      relaySecrets,
       lineChannelSecret: TEST_CHANNEL_SECRET,
+      lineAccessToken:
+        options.tokenKind === "stateless"
+          ? { kind: "stateless", channelId: TEST_CHANNEL_ID, channelSecret: TEST_CHANNEL_SECRET }
+          : { kind: "long-lived", token: TEST_LONG_LIVED_TOKEN },
+      lineApiBaseUrl: lineServer.url,
+      kintoneBaseUrl: kintoneServer.url,
+      kintoneApiTokens: [DEMO_API_TOKEN],
+      dataDir,
+      timeZone: "Asia/Tokyo",
+      signingKeys: [TEST_SIGNING_KEY],
+      confirmTimeoutMs: options.confirmTimeoutMs ?? 5_000,
       replyDeadlineMs: options.replyDeadlineMs ?? 50_000,
       welcomeText: "Welcome!",
+      logLevel: "debug",
     },
-    store,
-    kintone: createKintoneRestClient({ baseUrl: kintoneServer.url, apiTokens: [DEMO_API_TOKEN] }),
-    push: createPushSender({ apiBaseUrl: lineServer.url, tokens: accessTokens, timeoutMs: 2_000 }),
-    replies: createReplySender({ apiBaseUrl: lineServer.url, tokens: accessTokens, timeoutMs: 2_000 }),
-    profiles: createProfileClient({ apiBaseUrl: lineServer.url, tokens: accessTokens, timeoutMs: 2_000 }),
-    tokens: createPostbackTokens([TEST_SIGNING_KEY]),
-    clock,
-    logger,
-    worker: { retryBaseMs: options.retryBaseMs ?? 50 },
-  });
+    { clock, logger, lineTimeoutMs: 2_000, worker: { retryBaseMs: options.retryBaseMs ?? 50 } },
+  );
+  const { store } = relay;
   await relay.worker.start();
   const relayServer = await listen(relay.app);
 
   return {
     relayUrl: relayServer.url,
-    relaySecret: TEST_RELAY_SECRET,
+    /** The current secret (the first of `relaySecrets`). */
+    relaySecret: relaySecrets[0] as string,
     line,
     kintone,
     lineUrl: lineServer.url,
@@ -96,7 +91,7 @@ export async function startStack(options: StackOptions = {}) {
     logger,
     dataDir,
     /** POST /v1/notifications as kintone's proxy would send it (secret and rules injected). */
-    notify(body: Record<string, unknown>, secret = TEST_RELAY_SECRET) {
+    notify(body: Record<string, unknown>, secret = relaySecrets[0] as string) {
       return fetch(`${relayServer.url}/v1/notifications`, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
@@ -106,9 +101,9 @@ export async function startStack(options: StackOptions = {}) {
     async close() {
       await relay.worker.stop();
       await relayServer.close();
+      await relay.close(); // the store, the channel token
       await lineServer.close();
       await kintoneServer.close();
-      await store.close();
       if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };

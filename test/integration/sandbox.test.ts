@@ -1,7 +1,8 @@
 /**
- * `npm start` as a newcomer runs it: relay/src/server.ts in its own process, a clean environment,
- * an empty working directory. With no LINE or kintone settings it is a sandbox (first line says so
- * and where to open it; the whole loop works over HTTP); with real settings, it never is.
+ * `npm start` as a newcomer runs it: start.ts in its own process, a clean environment, an empty
+ * working directory. With no LINE or kintone settings it is a sandbox (first line says so and
+ * where to open it; the whole loop works over HTTP); with real settings, or with
+ * NODE_ENV=production, it never is.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -36,10 +37,10 @@ function tempDir(prefix: string): string {
   return dir;
 }
 
-/** node --import <tsx loader> relay/src/server.ts, as `npm start` runs it, with only `env`. */
+/** node --import <tsx loader> start.ts, as `npm start` runs it, with only `env`. */
 function startServer(env: Record<string, string>, cwd: string): Started {
   const loader = pathToFileURL(join(ROOT, "node_modules/tsx/dist/loader.mjs")).href;
-  const child = spawn(process.execPath, ["--import", loader, join(ROOT, "relay/src/server.ts")], {
+  const child = spawn(process.execPath, ["--import", loader, join(ROOT, "start.ts")], {
     cwd,
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -102,6 +103,8 @@ async function runTheLoop(url: string): Promise<void> {
     headers: { "content-type": "application/json" },
     body: JSON.stringify({
       appId: DEMO_APP_ID,
+      // The record page is where kintone offers kintone.plugin.app.proxy.
+      page: "desktop",
       pluginId,
       url: `${url}/v1/notifications`,
       method: "POST",
@@ -282,5 +285,14 @@ describe("npm start with real settings", () => {
     expect(code).toBe(1);
     expect(started.output()).not.toMatch(/sandbox/i);
     expect(started.output()).toContain("LINE_CHANNEL_SECRET: missing");
+  }, 60_000);
+
+  it("with NODE_ENV=production and no settings at all: no sandbox, every missing setting named, exit 1", async () => {
+    const started = startServer({ PORT: "0", NODE_ENV: "production" }, tempDir("relay-cwd-"));
+    expect(await started.exited).toBe(1);
+    expect(started.output()).not.toMatch(/sandbox/i);
+    for (const name of ["RELAY_SECRET", "LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "KINTONE_BASE_URL", "KINTONE_API_TOKEN"]) {
+      expect(started.output()).toMatch(new RegExp(`^  ${name}: missing`, "m"));
+    }
   }, 60_000);
 });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { readSettings } from "../../relay/src/settings.js";
+import { readSettings, wantsSandbox } from "../../relay/src/settings.js";
 
 const valid = {
   RELAY_SECRET: "relay-secret-0123456789",
@@ -53,13 +53,43 @@ describe("readSettings", () => {
     const problems = result.ok ? [] : result.problems;
     expect(problems).toEqual([
       expect.stringMatching(/^PORT: must be a whole number from 0 to 65535, got "99999"$/),
-      expect.stringMatching(/^RELAY_SECRET: must be at least 16 characters/),
+      expect.stringMatching(/^RELAY_SECRET: each secret must be at least 16 characters/),
       expect.stringMatching(/^LINE_CHANNEL_SECRET: missing/),
       expect.stringMatching(/^LINE_ASSERTION_KEY_FILE: missing/),
       expect.stringMatching(/^KINTONE_BASE_URL: must use https/),
       expect.stringMatching(/^KINTONE_API_TOKEN: each token must be letters and digits/),
       expect.stringMatching(/^RELAY_TIMEZONE: "Mars\/Olympus" is not an IANA time zone/),
     ]);
+  });
+});
+
+describe("RELAY_SECRET: current and previous secrets (rotation)", () => {
+  it("reads a comma-separated list, current first", () => {
+    const result = readSettings({ ...valid, RELAY_SECRET: " new-secret-0123456789 , old-secret-0123456789 " });
+    expect(result.ok && result.settings.relaySecrets).toEqual(["new-secret-0123456789", "old-secret-0123456789"]);
+  });
+
+  it("checks each secret, one line per problem", () => {
+    const result = readSettings({ ...valid, RELAY_SECRET: "new-secret-0123456789,short,has space or ! 0123456789" });
+    expect(result.ok ? [] : result.problems).toEqual([
+      "RELAY_SECRET: each secret must be at least 16 characters (use a long random string) (secret 2 of 3)",
+      "RELAY_SECRET: each secret may hold only letters, digits and - . _ ~ + / (what a Bearer header carries) (secret 3 of 3)",
+    ]);
+  });
+
+  it("a list of nothing but commas is missing", () => {
+    const result = readSettings({ ...valid, RELAY_SECRET: " , " });
+    expect(result.ok ? [] : result.problems).toEqual([expect.stringMatching(/^RELAY_SECRET: missing/)]);
+  });
+});
+
+describe("sandbox or relay", () => {
+  it("the sandbox only with no LINE or kintone setting at all, and never with NODE_ENV=production", () => {
+    expect(wantsSandbox({})).toBe(true);
+    expect(wantsSandbox({ PORT: "9000", RELAY_SECRET: "x" })).toBe(true);
+    expect(wantsSandbox({ KINTONE_BASE_URL: "https://example.cybozu.com" })).toBe(false);
+    expect(wantsSandbox({ NODE_ENV: "production" })).toBe(false);
+    expect(wantsSandbox({ NODE_ENV: "development" })).toBe(true);
   });
 });
 
@@ -82,6 +112,33 @@ describe("start-up with bad settings", () => {
         "RELAY_SECRET",
         "LINE_CHANNEL_SECRET",
         "LINE_CHANNEL_ACCESS_TOKEN",
+        "KINTONE_API_TOKEN",
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("npm start with NODE_ENV=production and no settings: no sandbox, each missing setting on its own line, exit 1", () => {
+    const dir = mkdtempSync(join(tmpdir(), "relay-settings-"));
+    try {
+      const root = join(import.meta.dirname, "../..");
+      const loader = pathToFileURL(join(root, "node_modules/tsx/dist/loader.mjs")).href;
+      const run = spawnSync(process.execPath, ["--import", loader, join(root, "start.ts")], {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", PORT: "0" },
+        encoding: "utf8",
+        timeout: 20_000,
+      });
+      expect(run.status).toBe(1);
+      expect(run.stdout + run.stderr).not.toMatch(/sandbox/i);
+      const lines = run.stderr.trim().split("\n");
+      expect(lines[0]).toContain("cannot start");
+      expect(lines.slice(1).map((line) => line.trim().split(":")[0])).toEqual([
+        "RELAY_SECRET",
+        "LINE_CHANNEL_SECRET",
+        "LINE_CHANNEL_ACCESS_TOKEN",
+        "KINTONE_BASE_URL",
         "KINTONE_API_TOKEN",
       ]);
     } finally {

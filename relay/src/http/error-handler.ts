@@ -1,4 +1,5 @@
 import type { ErrorHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
 import type { Logger } from "../logger.js";
 import { HttpError } from "./http-error.js";
 
@@ -9,6 +10,8 @@ export function jsonErrorHandler(logger: Logger): ErrorHandler {
       const body = { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } };
       return c.json(body, error.status);
     }
+    // Hono's own middleware (bearerAuth) throws its answer, already in our shape.
+    if (error instanceof HTTPException) return error.getResponse();
     logger.error("request failed", { path: c.req.path, error });
     return c.json({ error: { code: "internal", message: "internal error; see the relay's log" } }, 500);
   };

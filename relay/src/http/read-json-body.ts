@@ -1,48 +1,24 @@
 import type { Context } from "hono";
 import { HttpError } from "./http-error.js";
 
-/**
- * Reads the raw body, at most `maxBytes`: a larger Content-Length is refused before reading, and
- * a body without one (chunked) is read only up to the limit, never buffered whole. 413 beyond.
+/*
+ * The size of a body is limited by the route's `limitBody` (Hono's bodyLimit), before anything
+ * here runs. What Hono does not do: hand over the raw bytes a signature is computed over, and
+ * answer a body that is not JSON with the relay's 400 (its `c.req.json()` throws a bare
+ * SyntaxError, which would be a 500).
  */
-export async function readBodyBytes(c: Context, maxBytes: number): Promise<Uint8Array> {
-  const tooLarge = () => new HttpError(413, "payload_too_large", `the request body is larger than ${Math.round(maxBytes / 1024)} KB`);
-  const declared = c.req.header("content-length");
-  if (declared !== undefined) {
-    // Node's server stops the body at Content-Length, so it cannot outgrow a checked header; and
-    // arrayBuffer() is the node adapter's fast path (the stream reader below costs a third of
-    // the webhook's throughput).
-    if (Number(declared) > maxBytes) throw tooLarge();
-    return new Uint8Array(await c.req.arrayBuffer());
-  }
-  const stream = c.req.raw.body;
-  if (!stream) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
+
+/**
+ * The raw body. With a Content-Length this is the node adapter's fast path (a stream reader costs
+ * the webhook a third of its throughput); Node stops the body at that length.
+ */
+export async function readBodyBytes(c: Context): Promise<Uint8Array> {
+  return new Uint8Array(await c.req.arrayBuffer());
 }
 
-/** The body as JSON, within `maxBytes` (413); 400 when it is not JSON. */
-export async function readJsonBody(c: Context, maxBytes: number): Promise<{ raw: string; json: unknown }> {
-  const raw = new TextDecoder().decode(await readBodyBytes(c, maxBytes));
+/** The body as JSON; 400 when it is not JSON. */
+export async function readJsonBody(c: Context): Promise<{ raw: string; json: unknown }> {
+  const raw = new TextDecoder().decode(await readBodyBytes(c));
   try {
     return { raw, json: JSON.parse(raw) as unknown };
   } catch (error) {

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { canonicalRules } from "../apps/rules-body.js";
 import type { Clock } from "../clock.js";
+import { limitBody } from "../http/body-limit.js";
 import { readJsonBody } from "../http/read-json-body.js";
 import type { Logger } from "../logger.js";
 import type { RelayStore } from "../store/relay-store.js";
@@ -13,8 +14,8 @@ export const NOTIFICATION_BODY_LIMIT = 64 * 1024;
  * 202 {id}. No kintone or LINE call happens here; the worker is woken instead.
  */
 export function notificationsRoute(deps: { store: RelayStore; clock: Clock; logger: Logger; onEnqueued: () => void }) {
-  return new Hono().post("/", async (c) => {
-    const { json } = await readJsonBody(c, NOTIFICATION_BODY_LIMIT);
+  return new Hono().post("/", limitBody(NOTIFICATION_BODY_LIMIT), async (c) => {
+    const { json } = await readJsonBody(c);
     const { input, dedupKey } = parseNotificationRequest(json);
     const { id, duplicate } = await deps.store.enqueueNotification(input, dedupKey, deps.clock.now());
     deps.logger.info(duplicate ? "notification already pending" : "notification accepted", {

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { Clock } from "../clock.js";
 import { HttpError } from "../http/http-error.js";
+import { limitBody } from "../http/body-limit.js";
 import { readJsonBody } from "../http/read-json-body.js";
 import type { FieldProperties } from "../../../common/kintone/record.js";
 import type { RelayStore } from "../store/relay-store.js";
@@ -20,8 +21,8 @@ const LINKABLE_TYPES = new Set(["SINGLE_LINE_TEXT", "MULTI_LINE_TEXT"]);
  * and not from a customer.
  */
 export function linkCodesRoute(deps: { store: RelayStore; clock: Clock; formFields: { get(appId: string): Promise<FieldProperties> } }) {
-  return new Hono().post("/", async (c) => {
-    const { json } = await readJsonBody(c, 16 * 1024);
+  return new Hono().post("/", limitBody(16 * 1024), async (c) => {
+    const { json } = await readJsonBody(c);
     const parsed = requestSchema.safeParse(json);
     if (!parsed.success) {
       const details = parsed.error.issues.map((issue) => ({ path: issue.path.join(".") || "(body)", message: issue.message }));

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import type { Clock } from "../clock.js";
+import { limitBody } from "../http/body-limit.js";
 import { HttpError } from "../http/http-error.js";
 import { readBodyBytes } from "../http/read-json-body.js";
 import type { Logger } from "../logger.js";
@@ -16,8 +17,8 @@ export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
  */
 export function webhookRoute(deps: { channelSecret: string; store: RelayStore; clock: Clock; logger: Logger; onStored: () => void }) {
   const inbox = createInboxBatcher(deps.store, deps.clock.now);
-  return new Hono().post("/", async (c) => {
-    const raw = await readBodyBytes(c, WEBHOOK_BODY_LIMIT);
+  return new Hono().post("/", limitBody(WEBHOOK_BODY_LIMIT), async (c) => {
+    const raw = await readBodyBytes(c);
     if (!isValidLineSignature(deps.channelSecret, raw, c.req.header("x-line-signature"))) {
       deps.logger.warn("webhook refused: missing or wrong x-line-signature", { bytes: raw.byteLength });
       throw new HttpError(401, "bad_signature", "missing or wrong x-line-signature");

@@ -1,0 +1,126 @@
+import { readFileSync } from "node:fs";
+import { createRelay, type Relay } from "./app.js";
+import { systemClock, type Clock } from "./clock.js";
+import { createKintoneRestClient } from "./kintone/kintone-rest-client.js";
+import { createChannelAccessTokenSource, type ChannelAccessTokenConfig } from "./line/channel-access-token.js";
+import { createProfileClient } from "./line/profile-client.js";
+import { createPushSender } from "./line/push-sender.js";
+import { createReplySender } from "./line/reply-sender.js";
+import { createLogger, type Logger } from "./logger.js";
+import { createPostbackTokens, deriveSigningKey } from "./postback-token.js";
+import type { RelaySettings } from "./settings.js";
+import { openSqliteStore, type SqliteStore } from "./store/sqlite-store.js";
+
+/** What production leaves to the settings and a test or the sandbox may set instead. */
+export interface RelayOverrides {
+  clock?: Clock;
+  /** Default: JSON lines on stdout at `settings.logLevel`, with every secret of `settings` redacted. */
+  logger?: Logger;
+  /** Default `settings.dataDir`. */
+  dataDir?: string;
+  worker?: { concurrency?: number; retryBaseMs?: number };
+  /** Per request to LINE (push, reply, profile, token); default 10 s. */
+  lineTimeoutMs?: number;
+  /**
+   * Where the relay calls kintone's REST API, when that is not `settings.kintoneBaseUrl` (which
+   * record links in messages open): the sandbox's links open its record page, its REST API is
+   * the kintone emulator.
+   */
+  kintoneApiBaseUrl?: string;
+}
+
+export interface ComposedRelay extends Relay {
+  store: SqliteStore;
+  logger: Logger;
+  /** Stops the worker, closes the store, releases the channel access token (revokes a v2.1 one). */
+  close(): Promise<void>;
+}
+
+/** A v2.1 assertion key that cannot be read: start-up stops and names the setting. */
+export class AssertionKeyFileError extends Error {
+  override readonly name = "AssertionKeyFileError";
+}
+
+// LINE allows 30 live v2.1 tokens per channel and every start issues one: a day's lifetime
+// (renewed before expiry) keeps restarts from using them up.
+const V21_TOKEN_EXP_SECONDS = 24 * 60 * 60;
+
+function accessTokenConfig(settings: RelaySettings): ChannelAccessTokenConfig {
+  const config = settings.lineAccessToken;
+  if (config.kind !== "v2.1") return config;
+  let privateKeyPem: string;
+  try {
+    privateKeyPem = readFileSync(config.keyFile, "utf8");
+  } catch (error) {
+    throw new AssertionKeyFileError(`LINE_ASSERTION_KEY_FILE: cannot read "${config.keyFile}": ${(error as Error).message}`, { cause: error });
+  }
+  return {
+    kind: "v2.1",
+    channelId: config.channelId,
+    privateKeyPem,
+    kid: config.kid,
+    tokenExpSeconds: V21_TOKEN_EXP_SECONDS,
+    channelSecret: settings.lineChannelSecret,
+  };
+}
+
+/**
+ * The one place the relay is wired: store, kintone REST client, channel access token, push and
+ * reply senders, profile client, postback tokens, logger and clock, all from `settings`, for
+ * production (start-relay.ts), the sandbox and the tests alike. A new dependency is added here.
+ * Neither listens nor starts the worker: the caller does both.
+ */
+export async function composeRelay(settings: RelaySettings, overrides: RelayOverrides = {}): Promise<ComposedRelay> {
+  const clock = overrides.clock ?? systemClock;
+  const tokenConfig = accessTokenConfig(settings);
+  const logger =
+    overrides.logger ??
+    createLogger({
+      level: settings.logLevel,
+      secrets: [
+        ...settings.relaySecrets,
+        settings.lineChannelSecret,
+        ...settings.kintoneApiTokens,
+        ...settings.signingKeys,
+        ...(tokenConfig.kind === "long-lived" ? [tokenConfig.token] : []),
+      ],
+    });
+
+  const timeoutMs = overrides.lineTimeoutMs;
+  const accessTokens = createChannelAccessTokenSource(tokenConfig, { apiBaseUrl: settings.lineApiBaseUrl, now: clock.now, timeoutMs });
+  const line = { apiBaseUrl: settings.lineApiBaseUrl, tokens: accessTokens, timeoutMs };
+  const kintone = createKintoneRestClient({
+    baseUrl: overrides.kintoneApiBaseUrl ?? settings.kintoneBaseUrl,
+    apiTokens: settings.kintoneApiTokens,
+  });
+  const signingKeys = settings.signingKeys.length > 0 ? settings.signingKeys : [deriveSigningKey(settings.lineChannelSecret)];
+  // Last: everything above can refuse its options without leaving a database open.
+  const store = openSqliteStore(overrides.dataDir ?? settings.dataDir);
+
+  const relay = createRelay({
+    settings,
+    store,
+    kintone,
+    push: createPushSender(line),
+    replies: createReplySender(line),
+    profiles: createProfileClient(line),
+    tokens: createPostbackTokens(signingKeys),
+    clock,
+    logger,
+    worker: overrides.worker,
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    ...relay,
+    store,
+    logger,
+    close() {
+      closing ??= (async () => {
+        await relay.worker.stop();
+        await Promise.all([store.close(), accessTokens.release()]);
+      })();
+      return closing;
+    },
+  };
+}
