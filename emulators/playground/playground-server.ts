@@ -2,7 +2,7 @@
  * The sandbox's playground: one page with the kintone record page (the kintone page emulator in
  * an iframe, same origin) on the left and a phone showing the demo LINE user's chat on the right.
  *
- * Routes (mounted on the relay's port by relay/src/sandbox):
+ * Routes (mounted on the relay's port by sandbox/start-sandbox.ts):
  *   GET  /playground            the page
  *   GET  /playground/app.js     browser/playground.ts bundled (esbuild, once at start)
  *   GET  /playground/api/chat   the demo user's chat: what the LINE emulator delivered to them
