@@ -305,7 +305,7 @@ describe("follow, unfollow, groups and link codes", () => {
     expect(stack.kintone.getRecord(stack.demoAppId, recordId)["line_user_id"]?.value).toBe(USER_A);
 
     await send(code, USER_B); // reused by someone else
-    await send("ABCD-EFGH", USER_B); // never issued
+    await send("ABCD-EFG2", USER_B); // never issued
     await webhookEventsDone(3);
     expect(stack.kintone.getRecord(stack.demoAppId, recordId)["line_user_id"]?.value).toBe(USER_A);
     expect(replyTexts()).toEqual([expect.stringContaining("connected"), expect.stringContaining("not valid"), expect.stringContaining("not valid")]);
@@ -338,7 +338,7 @@ describe("follow, unfollow, groups and link codes", () => {
     await send(code);
     await webhookEventsDone(1);
     expect(stack.kintone.getRecord(stack.demoAppId, recordId)["line_user_id"]?.value).toBe("");
-    for (let i = 0; i < 5; i++) await send("ZZZZ-ZZZZ");
+    for (let i = 0; i < 5; i++) await send("ZZZZ-ZZZ2");
     await webhookEventsDone(6);
     expect(replyTexts().at(-1)).toContain("Too many");
     expect(replyTexts().filter((t) => t.includes("not valid"))).toHaveLength(5);

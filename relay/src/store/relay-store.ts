@@ -207,10 +207,14 @@ export interface RelayStore {
 
   createLinkCode(row: Omit<LinkCodeRow, "usedBy">): Promise<void>;
   /**
-   * Marks the code used by `userId` if it exists, is unused and unexpired, and returns it. The
-   * same event asking again (a retried job) gets it again; anyone else gets undefined.
+   * Reserves the code for this event (and `userId`) if it exists, is not spent, is unexpired and
+   * no other pending event holds it, and returns it. The same event asking again (a retried or
+   * re-run job) gets it again, spent or not; anyone else gets undefined. A reservation whose event
+   * ended without completing it (the write failed) lapses: the code is usable again.
    */
-  consumeLinkCode(code: string, userId: string, eventId: string, now: number): Promise<LinkCodeRow | undefined>;
+  claimLinkCode(code: string, userId: string, eventId: string, now: number): Promise<LinkCodeRow | undefined>;
+  /** Spends the code this event claimed: called once its write to kintone has landed. */
+  completeLinkCode(code: string, eventId: string, now: number): Promise<void>;
   /** Records one wrong guess and returns how many the user made since `since`. */
   recordLinkMiss(userId: string, now: number, since: number): Promise<number>;
   countLinkMisses(userId: string, since: number): Promise<number>;

@@ -587,13 +587,16 @@ export class SqliteStore implements RelayStore {
       .run(row.code, row.appId, row.recordId, row.field, row.createdAt, row.expiresAt);
   }
 
-  async consumeLinkCode(code: string, userId: string, eventId: string, now: number): Promise<LinkCodeRow | undefined> {
+  async claimLinkCode(code: string, userId: string, eventId: string, now: number): Promise<LinkCodeRow | undefined> {
     return this.db.transaction(() => {
+      // used_event: who holds it; used_at: when its write landed (spent). A holder whose event is
+      // no longer pending ended without landing the write, so its claim has lapsed.
       const changed = this.sql(
-          `UPDATE link_codes SET used_by = ?, used_at = ?, used_event = ?
-           WHERE code = ? AND ((used_by IS NULL AND expires_at > ?) OR used_event = ?)`,
+          `UPDATE link_codes SET used_by = ?, used_event = ?
+           WHERE code = ? AND (used_event = ? OR (used_at IS NULL AND expires_at > ? AND (used_event IS NULL OR NOT EXISTS (
+             SELECT 1 FROM webhook_events WHERE webhook_events.event_id = link_codes.used_event AND webhook_events.state = 'pending'))))`,
         )
-        .run(userId, now, eventId, code, now, eventId).changes;
+        .run(userId, eventId, code, eventId, now).changes;
       if (changed === 0) return undefined;
       const row = this.sql(`SELECT * FROM link_codes WHERE code = ?`).get(code) as {
         code: string;
@@ -614,6 +617,10 @@ export class SqliteStore implements RelayStore {
         usedBy: row.used_by,
       };
     })();
+  }
+
+  async completeLinkCode(code: string, eventId: string, now: number): Promise<void> {
+    this.sql(`UPDATE link_codes SET used_at = ? WHERE code = ? AND used_event = ? AND used_at IS NULL`).run(now, code, eventId);
   }
 
   async recordLinkMiss(userId: string, now: number, since: number): Promise<number> {

@@ -1,15 +1,35 @@
 import type { Clock } from "../clock.js";
-import type { KintoneClient } from "../kintone/kintone-client.js";
+import { KintoneError, type KintoneClient } from "../kintone/kintone-client.js";
 import { updateRecordChecked } from "../kintone/update-record-checked.js";
 import type { Logger } from "../logger.js";
 import type { RelayStore, WebhookEventRow } from "../store/relay-store.js";
 import type { MessageEvent } from "./event-schemas.js";
 import { LINK_MISS_LIMIT, LINK_MISS_WINDOW_MS, normalizeLinkCodeInput } from "./link-codes.js";
 
+/** One message, Japanese first, then English: the relay does not know the customer's language. */
+const bilingual = (ja: string, en: string) => `${ja}\n${en}`;
+
 export const LINK_REPLIES = {
-  linked: "Your LINE account is now connected. You will get notifications here.",
-  wrong: "That code is not valid or has expired. Please ask for a new code.",
-  tooMany: "Too many wrong codes. Please wait 15 minutes and try again.",
+  linked: bilingual(
+    "LINE アカウントの連携が完了しました。これからの通知はここに届きます。",
+    "Your LINE account is now connected. You will get notifications here.",
+  ),
+  wrong: bilingual(
+    "このコードは無効か、有効期限が切れています。担当者に新しいコードを発行してもらってください。",
+    "That code is not valid or has expired. Please ask for a new code.",
+  ),
+  tooMany: bilingual(
+    "間違ったコードが続いたため、受け付けを一時停止しています。15 分ほどしてからもう一度お試しください。",
+    "Too many wrong codes. Please wait 15 minutes and try again.",
+  ),
+  recordMissing: bilingual(
+    "このコードを発行したレコードはすでに存在しないため、連携できませんでした。コードを渡した担当者にお問い合わせください。",
+    "The record this code was made for no longer exists, so nothing was connected. Please contact the person who gave you the code.",
+  ),
+  writeFailed: bilingual(
+    "ただいま連携を記録できませんでした。コードはまだ使えます。少し時間をおいて、同じコードをもう一度送ってください。",
+    "Your account could not be connected just now. The code still works: please try again in a little while with the same code.",
+  ),
 };
 
 export interface LinkCodeDeps {
@@ -23,7 +43,9 @@ export interface LinkCodeDeps {
 /**
  * A text message that looks like a link code: write the sender's user ID into the record field
  * the code was made for (appended to a multi-line list; a single-line field is replaced), once.
- * Other text is ignored. Wrong codes are limited per user.
+ * Other text is ignored, and is not a try. Wrong codes are limited per user. The code is claimed
+ * for this event first (no one else can use it meanwhile) and spent only when the write has
+ * landed: a write kintone refuses leaves it usable, a retried event finds its own claim.
  */
 export async function handleLinkCode(deps: LinkCodeDeps, row: WebhookEventRow, event: MessageEvent): Promise<string> {
   const userId = event.source?.type === "user" ? event.source.userId : undefined;
@@ -36,24 +58,43 @@ export async function handleLinkCode(deps: LinkCodeDeps, row: WebhookEventRow, e
     await deps.replyOnce(row, event.replyToken, [LINK_REPLIES.tooMany]);
     return "refused: rate limited";
   }
-  const link = await deps.store.consumeLinkCode(code, userId, row.eventId, now);
+  const link = await deps.store.claimLinkCode(code, userId, row.eventId, now);
   if (!link) {
     await deps.store.recordLinkMiss(userId, now, now - LINK_MISS_WINDOW_MS);
     deps.logger.info("link code refused: unknown, used or expired", { event: row.eventId });
     await deps.replyOnce(row, event.replyToken, [LINK_REPLIES.wrong]);
     return "refused: wrong code";
   }
-  await updateRecordChecked(deps.kintone, link.appId, link.recordId, (record) => {
-    const field = record[link.field];
-    const current = typeof field?.value === "string" ? field.value : "";
-    if (field?.type === "MULTI_LINE_TEXT") {
-      const lines = current.split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
-      if (lines.includes(userId)) return undefined;
-      return { [link.field]: { value: [...lines, userId].join("\n") } };
+  const where = { event: row.eventId, app: link.appId, record: link.recordId, field: link.field };
+  try {
+    await updateRecordChecked(deps.kintone, link.appId, link.recordId, (record) => {
+      const field = record[link.field];
+      const current = typeof field?.value === "string" ? field.value : "";
+      if (field?.type === "MULTI_LINE_TEXT") {
+        const lines = current.split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
+        if (lines.includes(userId)) return undefined;
+        return { [link.field]: { value: [...lines, userId].join("\n") } };
+      }
+      return current === userId ? undefined : { [link.field]: { value: userId } };
+    });
+  } catch (error) {
+    if (!(error instanceof KintoneError)) throw error;
+    if (error.isMissingRecord) {
+      // Nothing to link, ever: the code is spent so that it does not linger.
+      await deps.store.completeLinkCode(code, row.eventId, deps.clock.now());
+      deps.logger.warn("link code refused: its record no longer exists", { ...where, code: error.code });
+      await deps.replyOnce(row, event.replyToken, [LINK_REPLIES.recordMissing]);
+      return "refused: record missing";
     }
-    return current === userId ? undefined : { [link.field]: { value: userId } };
-  });
-  deps.logger.info("LINE user linked to a record", { event: row.eventId, app: link.appId, record: link.recordId, field: link.field });
+    // 429 / 5xx / a revision conflict: thrown, so the job runs this event again and it finds its claim.
+    if (error.retryable || error.isStaleRevision) throw error;
+    // kintone refused the write: not spent; this event's claim lapses when it ends.
+    deps.logger.warn("link code not applied: kintone refused the write", { ...where, status: error.status, code: error.code, message: error.message });
+    await deps.replyOnce(row, event.replyToken, [LINK_REPLIES.writeFailed]);
+    return `refused: write failed (${error.code ?? error.status ?? "kintone"})`;
+  }
+  await deps.store.completeLinkCode(code, row.eventId, deps.clock.now());
+  deps.logger.info("LINE user linked to a record", where);
   await deps.replyOnce(row, event.replyToken, [LINK_REPLIES.linked]);
   return "linked";
 }
