@@ -9,8 +9,17 @@ import { newId } from "../ids.js";
 import { KintoneError, type KintoneClient } from "../kintone/kintone-client.js";
 import type { Logger } from "../logger.js";
 import type { PostbackTokens } from "../postback-token.js";
-import type { DeliveryPlan, Job, NotificationRow, RelayStore, SkippedRecipient } from "../store/relay-store.js";
+import type {
+  DeliveryPlan,
+  Job,
+  NotificationRow,
+  NotifiedTransition,
+  NotifiedTransitionClaim,
+  RelayStore,
+  SkippedRecipient,
+} from "../store/relay-store.js";
 import type { JobResult } from "../worker/job-runner.js";
+import { decideNotifyOnce } from "./notify-once.js";
 import { planBatches, resolveRecipients } from "./resolve-recipients.js";
 
 export interface ProcessNotificationDeps {
@@ -45,7 +54,7 @@ export function createNotificationHandler(deps: ProcessNotificationDeps) {
       await store.finishJob(job.id);
       return { done: true };
     }
-    const end = async (state: "not_confirmed" | "no_match" | "record_missing" | "failed", detail: string) => {
+    const end = async (state: "not_confirmed" | "no_match" | "record_missing" | "failed" | "already_notified", detail: string) => {
       logger.info("notification ended without sending", { notification: notification.id, state, detail });
       await store.finishNotification(job.id, notification.id, state, detail, clock.now());
       return { done: true } as const;
@@ -93,9 +102,39 @@ export function createNotificationHandler(deps: ProcessNotificationDeps) {
     const matched = triggered.filter((rule) => evaluateWhen(rule.when, record, fields, { timeZone }));
     if (matched.length === 0) return end("no_match", "the rules' conditions are false on the record as kintone stores it");
 
+    // Notified once per status change: each matching rule is checked against what the relay last
+    // notified for this record (notify-once.ts says how), and recorded with the deliveries.
+    const revision = Number(record["$revision"]?.value);
+    if (!Number.isSafeInteger(revision)) return end("failed", "kintone returned the record without its $revision");
+    const earlier = new Map(
+      (await store.listNotifiedTransitions(notification.appId, notification.recordId)).map((row) => [row.ruleId, row]),
+    );
+    const fresh: Rule[] = [];
+    const claims: NotifiedTransitionClaim[] = [];
+    const replayed: NotifiedTransition[] = [];
+    for (const rule of matched) {
+      const previous = earlier.get(rule.id);
+      const decision = decideNotifyOnce(previous, { revision, status: notification.nextStatus, claimedFrom: notification.status });
+      if (!decision.notify) {
+        replayed.push(decision.earlier);
+        continue;
+      }
+      fresh.push(rule);
+      claims.push({ ruleId: rule.id, revision, status: notification.nextStatus, replaces: previous?.revision ?? null });
+    }
+    if (fresh.length === 0) {
+      return end("already_notified", `skipped: already notified ${describeEarlier(replayed)}; the record has not changed status since (revision ${revision})`);
+    }
+    if (replayed.length > 0) {
+      logger.info("rules already notified for this status change are left out", {
+        notification: notification.id,
+        rules: replayed.map((row) => row.ruleId),
+      });
+    }
+
     const deliveries: DeliveryPlan[] = [];
     const skipped: SkippedRecipient[] = [];
-    for (const rule of matched) {
+    for (const rule of fresh) {
       const { valid, invalid } = resolveRecipients(rule, record);
       for (const bad of invalid) skipped.push({ ruleId: rule.id, state: "invalid", ...bad });
       const reachable: string[] = [];
@@ -110,7 +149,11 @@ export function createNotificationHandler(deps: ProcessNotificationDeps) {
         deliveries.push(planDelivery(deps, notification, rule, record, fields, change, batch, timeZone));
       }
     }
-    await store.dispatchNotification(job.id, notification.id, deliveries, skipped, clock.now());
+    const { conflict } = await store.dispatchNotification(job.id, notification.id, deliveries, skipped, clock.now(), claims);
+    if (conflict) {
+      // Another notification for this record recorded its change first; nothing was committed.
+      return { retryInMs: 0, note: "another notification for this record was dispatched meanwhile; deciding again" };
+    }
     logger.info("notification dispatched", {
       notification: notification.id,
       deliveries: deliveries.length,
@@ -152,5 +195,8 @@ function planDelivery(
     buttons: JSON.stringify(rule.buttons),
   };
 }
+
+const describeEarlier = (rows: NotifiedTransition[]) =>
+  rows.map((row) => `as ${row.notificationId} (rule ${row.ruleId}, revision ${row.revision}, "${row.status}")`).join(", ");
 
 const describe = (change: StatusChange) => `"${change.action}": "${change.status}" -> "${change.nextStatus}"`;

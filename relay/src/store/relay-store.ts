@@ -25,7 +25,15 @@ export interface NotificationInput {
   rules: string;
 }
 
-export type NotificationState = "pending" | "dispatched" | "not_confirmed" | "no_match" | "record_missing" | "failed";
+export type NotificationState =
+  | "pending"
+  | "dispatched"
+  | "not_confirmed"
+  | "no_match"
+  | "record_missing"
+  | "failed"
+  /** The record has not changed status since this change was notified: a replay, nothing sent. */
+  | "already_notified";
 
 export interface NotificationRow extends NotificationInput {
   id: string;
@@ -77,6 +85,29 @@ export interface RecipientOutcome {
   deliveryId: string | null;
   state: RecipientState;
   detail: string | null;
+}
+
+/** What the relay last notified for one (app, record, rule): the replay guard's memory. */
+export interface NotifiedTransition {
+  ruleId: string;
+  /** The record's `$revision` when the relay confirmed the status it notified. */
+  revision: number;
+  /** The status the record was in then. */
+  status: string;
+  notificationId: string;
+  notifiedAt: number;
+}
+
+/** Recorded with the deliveries, in their transaction, for each rule that notifies. */
+export interface NotifiedTransitionClaim {
+  ruleId: string;
+  revision: number;
+  status: string;
+  /**
+   * The revision of the row the decision was made on (null: there was none). If another
+   * notification recorded a newer one meanwhile, the whole dispatch commits nothing.
+   */
+  replaces: number | null;
 }
 
 export interface EnqueueResult {
@@ -158,8 +189,19 @@ export interface RelayStore {
    * In one transaction: the deliveries with their recipients, one job per delivery, the skipped
    * recipients, the notification marked dispatched and its job done. Runs at most once per
    * notification: a second call for a dispatched notification changes nothing.
+   * `notified` is recorded in the same transaction (the replay guard): when a claim finds the
+   * row changed since it was read, nothing at all is committed and `conflict` is true.
    */
-  dispatchNotification(jobId: string, id: string, deliveries: DeliveryPlan[], skipped: SkippedRecipient[], now: number): Promise<void>;
+  dispatchNotification(
+    jobId: string,
+    id: string,
+    deliveries: DeliveryPlan[],
+    skipped: SkippedRecipient[],
+    now: number,
+    notified?: NotifiedTransitionClaim[],
+  ): Promise<{ conflict: boolean }>;
+  /** What was last notified for each rule of one record. */
+  listNotifiedTransitions(appId: string, recordId: string): Promise<NotifiedTransition[]>;
 
   getDelivery(id: string): Promise<DeliveryRow | undefined>;
   finishDelivery(jobId: string, id: string, state: "sent" | "failed", detail: string | null, now: number): Promise<void>;

@@ -21,6 +21,8 @@ import type {
   NotificationInput,
   NotificationRow,
   NotificationState,
+  NotifiedTransition,
+  NotifiedTransitionClaim,
   RecipientOutcome,
   RelayStore,
   SkippedRecipient,
@@ -211,6 +213,11 @@ const toDelivery = (row: DeliveryDbRow): DeliveryRow => ({
   updatedAt: row.updated_at,
 });
 
+/** Thrown inside the dispatch transaction to roll it back when the replay guard lost a race. */
+class NotifiedTransitionConflict extends Error {
+  override name = "NotifiedTransitionConflict";
+}
+
 export class SqliteStore implements RelayStore {
   constructor(
     readonly db: Database.Database,
@@ -310,7 +317,25 @@ export class SqliteStore implements RelayStore {
     deliveries: DeliveryPlan[],
     skipped: SkippedRecipient[],
     now: number,
-  ): Promise<void> {
+    notified: NotifiedTransitionClaim[] = [],
+  ): Promise<{ conflict: boolean }> {
+    try {
+      this.dispatchInTransaction(jobId, id, deliveries, skipped, now, notified);
+      return { conflict: false };
+    } catch (error) {
+      if (error instanceof NotifiedTransitionConflict) return { conflict: true };
+      throw error;
+    }
+  }
+
+  private dispatchInTransaction(
+    jobId: string,
+    id: string,
+    deliveries: DeliveryPlan[],
+    skipped: SkippedRecipient[],
+    now: number,
+    notified: NotifiedTransitionClaim[],
+  ): void {
     this.db.transaction(() => {
       const changed = this.sql(`UPDATE notifications SET state = 'dispatched', detail = ?, updated_at = ? WHERE id = ? AND state = 'pending'`)
         .run(`${deliveries.length} deliveries, ${skipped.length} recipients skipped`, now, id).changes;
@@ -348,7 +373,39 @@ export class SqliteStore implements RelayStore {
         this.insertJob("delivery", plan.id, now);
       }
       for (const skip of skipped) insertRecipient.run(id, skip.ruleId, skip.recipientId, null, skip.state, skip.detail);
+      // The replay guard, in this same transaction: the deliveries above and these rows commit
+      // together or not at all, so a crash can neither push without remembering it (a replay
+      // would push again) nor remember without the deliveries (the change would never be sent).
+      // A claim that finds the row moved on since it was read (another notification for the same
+      // record won the race) throws: everything above is rolled back and the job decides again.
+      for (const claim of notified) {
+        const recorded =
+          claim.replaces === null
+            ? this.sql(
+                `INSERT OR IGNORE INTO notified_transitions (app_id, record_id, rule_id, revision, status, notification_id, notified_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)`,
+              ).run(notification.app_id, notification.record_id, claim.ruleId, claim.revision, claim.status, id, now).changes
+            : this.sql(
+                `UPDATE notified_transitions SET revision = ?, status = ?, notification_id = ?, notified_at = ?
+                 WHERE app_id = ? AND record_id = ? AND rule_id = ? AND revision = ?`,
+              ).run(claim.revision, claim.status, id, now, notification.app_id, notification.record_id, claim.ruleId, claim.replaces).changes;
+        if (recorded === 0) throw new NotifiedTransitionConflict();
+      }
     })();
+  }
+
+  async listNotifiedTransitions(appId: string, recordId: string): Promise<NotifiedTransition[]> {
+    const rows = this.sql(
+        `SELECT rule_id, revision, status, notification_id, notified_at FROM notified_transitions WHERE app_id = ? AND record_id = ?`,
+      )
+      .all(appId, recordId) as Array<{ rule_id: string; revision: number; status: string; notification_id: string; notified_at: number }>;
+    return rows.map((row) => ({
+      ruleId: row.rule_id,
+      revision: row.revision,
+      status: row.status,
+      notificationId: row.notification_id,
+      notifiedAt: row.notified_at,
+    }));
   }
 
   async getDelivery(id: string): Promise<DeliveryRow | undefined> {
