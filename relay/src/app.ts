@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { appKeyRoute } from "./apps/app-key-route.js";
 import { appRulesRoute } from "./apps/app-rules-route.js";
 import { pingRoute } from "./apps/ping-route.js";
 import type { Clock } from "./clock.js";
@@ -100,6 +101,8 @@ export function createRelay(deps: RelayDeps): Relay {
     webhookRoute({ channelSecret: settings.lineChannelSecret, store, clock, logger, onStored: () => worker.wake() }),
   );
 
+  // Sets the principal (master secret, or one app's key); each route then checks the app it
+  // touches with requireAppAccess (http/principal.ts).
   app.use("/v1/*", requireRelaySecret(settings.relaySecrets));
   // 64 KB for every /v1 body; a route may set a lower limit of its own.
   app.use("/v1/*", limitBody(64 * 1024));
@@ -109,6 +112,7 @@ export function createRelay(deps: RelayDeps): Relay {
   app.route("/v1/groups", groupsRoute({ store }));
   app.route("/v1/ping", pingRoute({ version: RELAY_VERSION }));
   app.route("/v1/apps", appRulesRoute({ store, clock, logger }));
+  app.route("/v1/apps", appKeyRoute({ relaySecrets: settings.relaySecrets }));
 
   return { app, worker };
 }

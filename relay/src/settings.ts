@@ -28,6 +28,8 @@ export interface RelaySettings {
   replyDeadlineMs: number;
   welcomeText: string;
   logLevel: "debug" | "info" | "warn" | "error";
+  /** The path token of `POST /kintone/webhook/{token}` (32+ characters); absent: that route answers 404. */
+  kintoneWebhookToken?: string;
 }
 
 /** RFC 6750's b64token: what `Authorization: Bearer` may carry (Hono's bearerAuth refuses anything else). */
@@ -95,6 +97,28 @@ function intSetting(
   return value;
 }
 
+/**
+ * RELAY_SECRET: the master secrets, current first (it issues app keys), then previous ones still
+ * accepted. Each problem is pushed onto `problems`. Also read alone by `npm run app-key`.
+ */
+export function readRelaySecrets(env: NodeJS.ProcessEnv, problems: string[]): string[] {
+  const relaySecrets = (env.RELAY_SECRET?.trim() ?? "")
+    .split(",")
+    .map((secret) => secret.trim())
+    .filter(Boolean);
+  if (relaySecrets.length === 0) {
+    problems.push("RELAY_SECRET: missing (the master secret: app keys are derived from it; comma-separated: current, then previous)");
+  }
+  relaySecrets.forEach((secret, index) => {
+    const which = relaySecrets.length > 1 ? ` (secret ${index + 1} of ${relaySecrets.length})` : "";
+    if (secret.length < 16) problems.push(`RELAY_SECRET: each secret must be at least 16 characters (use a long random string)${which}`);
+    else if (!BEARER_TOKEN.test(secret)) {
+      problems.push(`RELAY_SECRET: each secret may hold only letters, digits and - . _ ~ + / (what a Bearer header carries)${which}`);
+    }
+  });
+  return relaySecrets;
+}
+
 export function readSettings(env: NodeJS.ProcessEnv): SettingsResult {
   const problems: string[] = [];
   const get = (name: string) => env[name]?.trim() || undefined;
@@ -106,20 +130,7 @@ export function readSettings(env: NodeJS.ProcessEnv): SettingsResult {
 
   const port = intSetting(env, "PORT", 8787, { min: 0, max: 65535 }, problems);
 
-  const relaySecrets = (get("RELAY_SECRET") ?? "")
-    .split(",")
-    .map((secret) => secret.trim())
-    .filter(Boolean);
-  if (relaySecrets.length === 0) {
-    problems.push("RELAY_SECRET: missing (the bearer secret the plugin's proxy config sends; comma-separated: current, then previous)");
-  }
-  relaySecrets.forEach((secret, index) => {
-    const which = relaySecrets.length > 1 ? ` (secret ${index + 1} of ${relaySecrets.length})` : "";
-    if (secret.length < 16) problems.push(`RELAY_SECRET: each secret must be at least 16 characters (use a long random string)${which}`);
-    else if (!BEARER_TOKEN.test(secret)) {
-      problems.push(`RELAY_SECRET: each secret may hold only letters, digits and - . _ ~ + / (what a Bearer header carries)${which}`);
-    }
-  });
+  const relaySecrets = readRelaySecrets(env, problems);
 
   const lineChannelSecret = required("LINE_CHANNEL_SECRET", "verifies LINE webhook signatures");
 
@@ -194,6 +205,12 @@ export function readSettings(env: NodeJS.ProcessEnv): SettingsResult {
   const confirmTimeoutMs = intSetting(env, "RELAY_CONFIRM_TIMEOUT_MS", 30_000, { min: 100, max: 600_000 }, problems);
   const replyDeadlineMs = intSetting(env, "RELAY_REPLY_DEADLINE_MS", 50_000, { min: 1_000, max: 60_000 }, problems);
 
+  // kintone signs nothing: the path token is the webhook's only key (docs/kintone-webhook.md).
+  const kintoneWebhookToken = get("KINTONE_WEBHOOK_TOKEN");
+  if (kintoneWebhookToken !== undefined && !/^[A-Za-z0-9_-]{32,128}$/.test(kintoneWebhookToken)) {
+    problems.push("KINTONE_WEBHOOK_TOKEN: must be 32 to 128 random letters, digits, '-' or '_' (it is part of the webhook URL)");
+  }
+
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
@@ -214,6 +231,7 @@ export function readSettings(env: NodeJS.ProcessEnv): SettingsResult {
         get("RELAY_WELCOME_TEXT") ??
         "Thanks for adding us! You will get notifications here. Send the link code you were given to connect your account.",
       logLevel: level.success ? level.data : "info",
+      ...(kintoneWebhookToken ? { kintoneWebhookToken } : {}),
     },
   };
 }

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { Clock } from "../clock.js";
 import { HttpError } from "../http/http-error.js";
+import { requireAppAccess } from "../http/principal.js";
 import { readJsonBody } from "../http/read-json-body.js";
 import type { Logger } from "../logger.js";
 import type { RelayStore } from "../store/relay-store.js";
@@ -16,7 +17,7 @@ function appIdOf(value: string): string {
 }
 
 /**
- * `/v1/apps/{appId}/rules` (bearer auth is applied by the app): the app's rule set as the relay
+ * `/v1/apps/{appId}/rules` (bearer auth is applied by the app; an app key only for its own app): the app's rule set as the relay
  * keeps it, for triggers no browser fires. PUT registers it (the settings page, on save): 200
  * `{appId, version}`; an invalid one is a 400 naming the path, and the stored one stays. GET
  * returns `{appId, version, rules, updatedAt}`, or 404.
@@ -25,6 +26,7 @@ export function appRulesRoute(deps: { store: RelayStore; clock: Clock; logger: L
   return new Hono()
     .put("/:appId/rules", async (c) => {
       const appId = appIdOf(c.req.param("appId"));
+      requireAppAccess(c, appId);
       const { json } = await readJsonBody(c);
       const { rules, ruleSet } = parseRulesBody(json);
       const { version, changed } = await deps.store.saveAppRules(appId, rules, deps.clock.now());
@@ -33,6 +35,7 @@ export function appRulesRoute(deps: { store: RelayStore; clock: Clock; logger: L
     })
     .get("/:appId/rules", async (c) => {
       const appId = appIdOf(c.req.param("appId"));
+      requireAppAccess(c, appId);
       const stored = await deps.store.getAppRules(appId);
       if (!stored) throw new HttpError(404, "not_found", `no rule set is registered for app ${appId}`);
       return c.json({

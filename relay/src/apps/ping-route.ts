@@ -13,6 +13,8 @@ export interface PingAnswer {
  * means the secret worked; the answer says which relay answered and whether the rule set in the
  * body is one it accepts. The settings page sends the rule set on screen (through kintone.proxy,
  * which adds nothing); through kintone.plugin.app.proxy kintone injects the saved one.
+ * No app check: the answer holds nothing of any app (an app key was already matched to its
+ * X-Relay-App by the auth middleware, which is what "Test connection" needs to learn).
  */
 export function pingRoute(deps: { version: string }) {
   return new Hono().post("/", async (c) => {

@@ -4,7 +4,7 @@ import type { RuleSet } from "../../../common/rules/rule-set.js";
 import { HttpError } from "../http/http-error.js";
 
 /** A kintone app ID in a path or body: a positive whole number. */
-export const APP_ID_PATTERN = /^[1-9][0-9]{0,17}$/;
+export { APP_ID_PATTERN } from "../http/app-key.js";
 
 const rulesBodySchema = z.strictObject({
   rules: z.string({ error: "must be the rule set as a JSON string" }),

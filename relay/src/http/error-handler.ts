@@ -8,7 +8,7 @@ export function jsonErrorHandler(logger: Logger): ErrorHandler {
   return (error, c) => {
     if (error instanceof HttpError) {
       const body = { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } };
-      return c.json(body, error.status);
+      return c.json(body, error.status, error.headers ? { ...error.headers } : undefined);
     }
     // Hono's own middleware (bearerAuth) throws its answer, already in our shape.
     if (error instanceof HTTPException) return error.getResponse();

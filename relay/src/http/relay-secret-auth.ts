@@ -1,22 +1,52 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
+import { APP_ID_PATTERN, isAppKey, sameSecret } from "./app-key.js";
+import { HttpError } from "./http-error.js";
+
+export const APP_HEADER = "X-Relay-App";
 
 const unauthorized = (message: string) => (c: Context) => c.json({ error: { code: "unauthorized", message } }, 401);
 
 /**
- * `Authorization: Bearer <secret>` for /v1, through Hono's bearerAuth: it hashes both sides before
- * a constant-time compare, so neither the content nor the length of a secret leaks through
- * timing. Every secret in `secrets` is accepted (the current one and those being retired), so
- * RELAY_SECRET can be rotated without downtime. Each refusal is a 401 in the relay's error shape;
- * a malformed header too (Hono would answer 400), so a caller learns nothing more from the header's form.
+ * `Authorization: Bearer <credential>` for /v1, through Hono's bearerAuth, and the principal it
+ * proves, set on the context for `requireAppAccess`:
+ *
+ * - a RELAY_SECRET (any of the list: the current one and those being retired) -> `{kind: "master"}`;
+ * - an app key with `X-Relay-App: <appId>` naming its app -> `{kind: "app", appId}`. The header says
+ *   which app's key to derive and compare (an HMAC cannot be read backwards); kintone's server
+ *   sends both from the plugin's proxy config, and its saved headers override the browser's.
+ *
+ * An app key for another app than X-Relay-App names (or no key of any app) is a 403 `wrong_app`;
+ * without X-Relay-App, a bearer that is no RELAY_SECRET is a 401. Secrets and keys are compared
+ * through hashes, so timing says nothing about them. A malformed Authorization header is a 401
+ * too (Hono would answer 400), so the header's form tells a caller nothing more.
  */
 export function requireRelaySecret(secrets: readonly string[]): MiddlewareHandler {
   if (secrets.length === 0) throw new Error("requireRelaySecret: at least one secret is needed");
   if (secrets.some((secret) => secret.length < 16)) throw new Error("requireRelaySecret: each secret must be at least 16 characters");
   return bearerAuth({
-    token: [...secrets],
-    noAuthenticationHeader: { message: unauthorized("missing Authorization header: send Authorization: Bearer <RELAY_SECRET>") },
-    invalidAuthenticationHeader: { message: unauthorized("the Authorization header is not Bearer <RELAY_SECRET>") },
-    invalidToken: { message: unauthorized("wrong bearer secret in the Authorization header") },
+    verifyToken: (token, c) => {
+      let master = false;
+      for (const secret of secrets) if (sameSecret(secret, token)) master = true;
+      if (master) {
+        c.set("principal", { kind: "master" });
+        return true;
+      }
+      const appId = c.req.header(APP_HEADER)?.trim();
+      if (appId === undefined || appId === "") return false;
+      if (!APP_ID_PATTERN.test(appId)) {
+        throw new HttpError(400, "invalid_request", `${APP_HEADER}: must be the kintone app ID (a positive whole number), got "${appId}"`);
+      }
+      if (!isAppKey(secrets, appId, token)) {
+        throw new HttpError(403, "wrong_app", `the bearer key is not app ${appId}'s key (${APP_HEADER}: ${appId}); get it with: npm run app-key -- ${appId}`);
+      }
+      c.set("principal", { kind: "app", appId });
+      return true;
+    },
+    noAuthenticationHeader: { message: unauthorized("missing Authorization header: send Authorization: Bearer <app key or RELAY_SECRET>") },
+    invalidAuthenticationHeader: { message: unauthorized("the Authorization header is not Bearer <app key or RELAY_SECRET>") },
+    invalidToken: {
+      message: unauthorized(`wrong bearer secret in the Authorization header (an app key needs the header ${APP_HEADER}: <appId>)`),
+    },
   });
 }

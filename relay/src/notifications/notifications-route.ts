@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { canonicalRules } from "../apps/rules-body.js";
 import type { Clock } from "../clock.js";
 import { limitBody } from "../http/body-limit.js";
+import { requireAppAccess } from "../http/principal.js";
 import { readJsonBody } from "../http/read-json-body.js";
 import type { Logger } from "../logger.js";
 import type { RelayStore } from "../store/relay-store.js";
@@ -17,6 +18,8 @@ export function notificationsRoute(deps: { store: RelayStore; clock: Clock; logg
   return new Hono().post("/", limitBody(NOTIFICATION_BODY_LIMIT), async (c) => {
     const { json } = await readJsonBody(c);
     const { input, dedupKey } = parseNotificationRequest(json);
+    // The app whose record and rule set this is: an app key's own, else 403 and nothing stored.
+    requireAppAccess(c, input.appId);
     const { id, duplicate } = await deps.store.enqueueNotification(input, dedupKey, deps.clock.now());
     deps.logger.info(duplicate ? "notification already pending" : "notification accepted", {
       notification: id,

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { HttpError } from "../http/http-error.js";
+import { requireAppAccess } from "../http/principal.js";
 import type { RelayStore } from "../store/relay-store.js";
 
 /** LINE IDs are shown to kintone users shortened: enough to tell them apart, not to reuse them. */
@@ -15,6 +16,7 @@ export function recordDeliveriesRoute(deps: { store: RelayStore }) {
     if (!/^[1-9][0-9]{0,17}$/.test(appId) || !/^[1-9][0-9]{0,17}$/.test(recordId)) {
       throw new HttpError(400, "invalid_request", "appId and recordId must be positive whole numbers");
     }
+    requireAppAccess(c, appId);
     const deliveries = await deps.store.listRecordDeliveries(appId, recordId);
     const outcomes = new Map<string, Awaited<ReturnType<RelayStore["listRecipientOutcomes"]>>>();
     for (const delivery of deliveries) {

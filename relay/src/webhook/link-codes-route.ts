@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Clock } from "../clock.js";
 import { HttpError } from "../http/http-error.js";
 import { limitBody } from "../http/body-limit.js";
+import { requireAppAccess } from "../http/principal.js";
 import { readJsonBody } from "../http/read-json-body.js";
 import type { FieldProperties } from "../../../common/kintone/record.js";
 import type { RelayStore } from "../store/relay-store.js";
@@ -29,6 +30,7 @@ export function linkCodesRoute(deps: { store: RelayStore; clock: Clock; formFiel
       throw new HttpError(400, "invalid_request", details.map((d) => `${d.path}: ${d.message}`).join("; "), details);
     }
     const { appId, recordId, field } = parsed.data;
+    requireAppAccess(c, appId);
     let fields: FieldProperties;
     try {
       fields = await deps.formFields.get(appId);
@@ -51,7 +53,12 @@ export function linkCodesRoute(deps: { store: RelayStore; clock: Clock; formFiel
   });
 }
 
-/** `GET /v1/groups`: groups and rooms the bot is in, so an admin can use their IDs as fixed recipients. */
+/**
+ * `GET /v1/groups`: groups and rooms the bot is in, so an admin can use their IDs as fixed
+ * recipients. Open to app keys too: the list belongs to the LINE channel every app shares (the
+ * bot's groups), not to an app; it names no app, record or delivery, so one app learns nothing
+ * about another from it.
+ */
 export function groupsRoute(deps: { store: RelayStore }) {
   return new Hono().get("/", async (c) => {
     const groups = await deps.store.listGroups();
