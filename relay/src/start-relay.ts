@@ -7,6 +7,13 @@ import { StoreOpenError } from "./store/sqlite-store.js";
 
 const WEEK_MS = 7 * 24 * 60 * 60_000;
 
+/**
+ * Node's own limits on a slow client (https://nodejs.org/api/http.html#serverheaderstimeout,
+ * #serverrequesttimeout): headers within 10 s, the whole request within 15 s, checked every
+ * second (the default check runs every 30 s). The body reader cuts a stalled body sooner (408).
+ */
+export const RELAY_SERVER_OPTIONS = { headersTimeout: 10_000, requestTimeout: 15_000, connectionsCheckingInterval: 1_000 };
+
 /** Production start: settings from `env`, the real LINE and kintone clients, SQLite in RELAY_DATA_DIR. */
 export async function startRelay(env: NodeJS.ProcessEnv): Promise<void> {
   const result = readSettings(env);
@@ -37,7 +44,7 @@ export async function startRelay(env: NodeJS.ProcessEnv): Promise<void> {
       .catch((error: unknown) => logger.error("pruning failed", { error }));
   setInterval(() => void prune(), 60 * 60_000).unref();
   void prune();
-  const server = serve({ fetch: app.fetch, port: settings.port }, (info) => {
+  const server = serve({ fetch: app.fetch, port: settings.port, serverOptions: RELAY_SERVER_OPTIONS }, (info) => {
     // Always printed, whatever LOG_LEVEL says: the operator needs to know where the relay is.
     console.log(
       `relay ${RELAY_VERSION} listening on http://localhost:${info.port} ` +

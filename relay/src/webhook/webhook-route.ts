@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import type { Clock } from "../clock.js";
+import { admitBodyWithin } from "../http/body-budget.js";
 import { limitBody } from "../http/body-limit.js";
 import { HttpError } from "../http/http-error.js";
 import { readBodyBytes } from "../http/read-json-body.js";
@@ -12,12 +13,24 @@ import { sourceKeyOf, webhookBodySchema } from "./webhook-body.js";
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 
 /**
+ * Anyone can open the webhook: the bytes of all webhook bodies in flight share 48 MB (a 1 MB
+ * body may be read by ~32 at once), of which 16 MB stay for bodies up to 64 KB, which is what
+ * LINE sends, so its webhooks are admitted while large slow bodies hold the rest.
+ */
+export const WEBHOOK_BODY_BUDGET = {
+  totalBytes: 48 * 1024 * 1024,
+  smallBodyBytes: 64 * 1024,
+  reservedForSmallBytes: 16 * 1024 * 1024,
+  unknownLengthBytes: WEBHOOK_BODY_LIMIT,
+};
+
+/**
  * `POST /line/webhook`: signature over the raw bytes first, then the envelope, then one commit
  * of every new event, then 200. No LINE or kintone call happens before the answer.
  */
 export function webhookRoute(deps: { channelSecret: string; store: RelayStore; clock: Clock; logger: Logger; onStored: () => void }) {
   const inbox = createInboxBatcher(deps.store, deps.clock.now);
-  return new Hono().post("/", limitBody(WEBHOOK_BODY_LIMIT), async (c) => {
+  return new Hono().post("/", admitBodyWithin(WEBHOOK_BODY_BUDGET), limitBody(WEBHOOK_BODY_LIMIT), async (c) => {
     const raw = await readBodyBytes(c);
     if (!isValidLineSignature(deps.channelSecret, raw, c.req.header("x-line-signature"))) {
       deps.logger.warn("webhook refused: missing or wrong x-line-signature", { bytes: raw.byteLength });
