@@ -166,3 +166,16 @@ export function formatInstant(epochMs: number, timeZone: string): string {
   const z = instantToZoned(epochMs, timeZone);
   return `${pad(z.year, 4)}-${pad(z.month)}-${pad(z.day)} ${pad(z.hour)}:${pad(z.minute)}`;
 }
+
+/**
+ * The zone a rule set's dates are judged and shown in when it names none. The browser filter
+ * cannot know the relay's RELAY_TIMEZONE, and the relay cannot know the zone of whichever kintone
+ * user ran the action, so both fall back to this one fixed zone (kintone's home market, and
+ * RELAY_TIMEZONE's default). The settings page writes a zone into every rule set it saves.
+ */
+export const DEFAULT_RULE_SET_TIME_ZONE = "Asia/Tokyo";
+
+/** The one zone for a rule set's messages, write-backs, comments and date conditions, on both sides. */
+export function ruleSetTimeZone(ruleSet: { timeZone?: string | undefined } | undefined): string {
+  return ruleSet?.timeZone ?? DEFAULT_RULE_SET_TIME_ZONE;
+}

@@ -80,7 +80,7 @@ export const ruleSetSchema = z
     version: z.literal(1),
     /**
      * The zone in which date conditions are judged and dates are shown (e.g. "Asia/Tokyo"), so
-     * the browser and the relay agree. Absent: the relay's RELAY_TIMEZONE.
+     * the browser and the relay agree. Absent: DEFAULT_RULE_SET_TIME_ZONE (Asia/Tokyo) on both sides.
      */
     timeZone: z.string().max(64).refine(isValidTimeZone, "must be an IANA time zone such as Asia/Tokyo").optional(),
     rules: z.array(ruleSchema).max(100),

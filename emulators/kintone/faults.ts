@@ -24,6 +24,15 @@ export interface DelaySpec {
   count?: number;
 }
 
+export interface DropAfterCommitSpec {
+  count?: number;
+  /**
+   * Runs after kintone committed the request and before the connection is dropped: a test kills
+   * the relay here to stand for a crash between kintone's commit and the relay hearing the answer.
+   */
+  onCommitted?: () => void | Promise<void>;
+}
+
 interface Armed<T> {
   match: RequestMatch;
   spec: T;
@@ -35,6 +44,7 @@ export class FaultInjector {
   readonly #failures: Array<Armed<FailureSpec>> = [];
   readonly #delays: Array<Armed<DelaySpec>> = [];
   readonly #stale = new Map<string, Record<string, unknown>>();
+  readonly #dropsAfterCommit: Array<Armed<DropAfterCommitSpec>> = [];
 
   failNext(match: RequestMatch, spec: FailureSpec): void {
     if (!Number.isInteger(spec.status) || spec.status < 400 || spec.status > 599) {
@@ -45,6 +55,20 @@ export class FaultInjector {
 
   delayNext(match: RequestMatch, spec: DelaySpec): void {
     this.#delays.push({ match, spec, remaining: spec.count ?? 1 });
+  }
+
+  /**
+   * The next `count` matching requests are carried out (kintone commits them) but their connection
+   * is closed without an answer: the caller cannot know whether it worked, as after a network cut
+   * or a crash of the caller itself.
+   */
+  dropAfterCommitNext(match: RequestMatch, spec: DropAfterCommitSpec = {}): void {
+    this.#dropsAfterCommit.push({ match, spec, remaining: spec.count ?? 1 });
+  }
+
+  /** Only for requests that succeeded: a refused request committed nothing. */
+  takeDropAfterCommit(method: string, path: string): DropAfterCommitSpec | undefined {
+    return take(this.#dropsAfterCommit, method, path)?.spec;
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { type Permission, readApiTokens, requirePermission } from "./api-token-auth.js";
 import {
   CONCURRENCY_LIMIT,
@@ -274,12 +274,25 @@ export function createKintoneApp(deps: KintoneAppDeps): Hono {
     try {
       const response = await answer(req).catch((error: unknown) => errorResponse(error, locale, running));
       entry.status = response.status;
-      return response;
+      const drop = response.ok ? faults.takeDropAfterCommit(req.effectiveMethod, req.path) : undefined;
+      if (!drop) return response;
+      await drop.onCommitted?.();
+      return dropConnection(c);
     } finally {
       running -= 1;
     }
   });
   return app;
+}
+
+/** Closes the socket without an answer (faults.dropAfterCommitNext). */
+function dropConnection(c: Context): Promise<Response> | Response {
+  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+  if (!outgoing) return Response.error(); // app.request in tests: no socket to close
+  outgoing.socket?.destroy();
+  outgoing.destroy();
+  // Nothing can be written any more; leave the adapter waiting instead of logging a write error.
+  return new Promise<Response>(() => {});
 }
 
 /** The one place errors become HTTP answers: kintone's `{code, id, message, errors?}`, in the request's language. */

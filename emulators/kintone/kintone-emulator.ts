@@ -1,14 +1,14 @@
 import type { Hono } from "hono";
 import type { KintoneRecord } from "../../common/kintone/record.js";
 import type { KintoneUser } from "./field-values.js";
-import { type DelaySpec, type FailureSpec, type RequestMatch, FaultInjector } from "./faults.js";
+import { type DelaySpec, type DropAfterCommitSpec, type FailureSpec, type RequestMatch, FaultInjector } from "./faults.js";
 import { type RecordedRequest, createKintoneApp, wrapValues } from "./kintone-app.js";
 import { type KintoneAppDefinition, type RecordComment, ADMINISTRATOR, KintoneStore } from "./kintone-store.js";
 import { RecordWebhooks } from "./record-webhooks.js";
 import { type DroppedWebhook, type WebhookDelivery, type WebhookRegistration, KintoneWebhooks } from "./webhooks.js";
 
 export type { KintoneUser } from "./field-values.js";
-export type { DelaySpec, FailureSpec, RequestMatch } from "./faults.js";
+export type { DelaySpec, DropAfterCommitSpec, FailureSpec, RequestMatch } from "./faults.js";
 export type { RecordedRequest } from "./kintone-app.js";
 export { KintoneApiError } from "./errors.js";
 export {
@@ -115,6 +115,8 @@ export interface KintoneEmulator {
   failNext(match: RequestMatch, failure: FailureSpec): void;
   /** The next `count` (default 1) matching requests are answered `ms` late. */
   delayNext(match: RequestMatch, delay: DelaySpec): void;
+  /** The next `count` (default 1) matching requests are committed, then their connection is closed unanswered. */
+  dropAfterCommitNext(match: RequestMatch, drop?: DropAfterCommitSpec): void;
   /**
    * Someone else saves the record right before the next update-record / update-status request for
    * it: the revision moves on, so that request fails with 409 GAIA_CO02 if it names a revision.
@@ -179,6 +181,7 @@ export function createKintoneEmulator(options: KintoneEmulatorOptions = {}): Kin
     webhooksSettled: () => webhooks.settled(),
     failNext: (match, failure) => faults.failNext(match, failure),
     delayNext: (match, delay) => faults.delayNext(match, delay),
+    dropAfterCommitNext: (match, drop) => faults.dropAfterCommitNext(match, drop),
     staleNextUpdate: (appId, recordId, values) => faults.staleNextUpdate(appId, recordId, values),
   };
 }

@@ -5,6 +5,7 @@
  */
 import { findMatchingRules } from "../../common/rules/match-rules";
 import type { KintoneRecord } from "../../common/kintone/record";
+import { ruleSetTimeZone } from "../../common/kintone/date-time";
 import type { ProcessProceedEvent } from "./host";
 import type { PluginConfig } from "./plugin-config";
 import type { RecordMessages } from "./record-messages";
@@ -43,7 +44,7 @@ export function handleProcessProceed(
   if (!deps.config) return event;
   const change = { action: event.action.value, status: event.status.value, nextStatus: event.nextStatus.value };
   const matching = findMatchingRules(deps.config.ruleSet, change, event.record as KintoneRecord, {
-    timeZone: deps.config.ruleSet.timeZone ?? deps.timeZone,
+    timeZone: ruleSetTimeZone(deps.config.ruleSet),
   });
   if (matching.length === 0) return event;
 

@@ -11,8 +11,11 @@ export interface KintoneClient {
     revision?: string,
   ): Promise<{ revision: string }>;
   addComment(appId: string, recordId: string, text: string): Promise<{ id: string }>;
-  /** The newest `max` comments, newest first: to check whether an interrupted run already posted one. */
-  getRecentComments(appId: string, recordId: string, max: number): Promise<Array<{ id: string; text: string }>>;
+  /**
+   * The comments posted at or after `since` (epoch ms), newest first: to check whether an
+   * interrupted run already posted one. `createdAt` is epoch ms (kintone gives seconds precision).
+   */
+  getCommentsSince(appId: string, recordId: string, since: number): Promise<Array<{ id: string; text: string; createdAt: number }>>;
 }
 
 /**

@@ -26,15 +26,16 @@ export function createKintoneRestClient(options: { baseUrl: string; apiTokens: s
       ),
     addComment: (appId, recordId, text) =>
       call("add comment", () => client.record.addRecordComment({ app: appId, record: recordId, comment: { text } })),
-    getRecentComments: (appId, recordId, max) =>
+    getCommentsSince: (appId, recordId, since) =>
       call("get comments", async () => {
-        const found: Array<{ id: string; text: string }> = [];
-        for (let offset = 0; offset < max; offset += 10) {
+        const found: Array<{ id: string; text: string; createdAt: number }> = [];
+        // Newest first, 10 a page (kintone's maximum), until a page reaches back before `since`.
+        for (let offset = 0; ; offset += 10) {
           const page = await client.record.getRecordComments({ app: appId, record: recordId, order: "desc", offset, limit: 10 });
-          found.push(...page.comments.map((comment) => ({ id: comment.id, text: comment.text })));
-          if (!page.older) break;
+          const comments = page.comments.map((comment) => ({ id: comment.id, text: comment.text, createdAt: Date.parse(comment.createdAt) }));
+          found.push(...comments.filter((comment) => comment.createdAt >= since));
+          if (!page.older || comments.some((comment) => comment.createdAt < since)) return found;
         }
-        return found.slice(0, max);
       }),
   };
 }

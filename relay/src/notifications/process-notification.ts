@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { FieldProperties, KintoneRecord, StatusChange } from "../../../common/kintone/record.js";
 import { buildFlexMessage } from "../../../common/flex/build-flex-message.js";
 import { evaluateWhen, matchesTrigger } from "../../../common/rules/match-rules.js";
+import { ruleSetTimeZone } from "../../../common/kintone/date-time.js";
 import { parseRuleSet } from "../../../common/rules/parse-rule-set.js";
 import type { Rule } from "../../../common/rules/rule-set.js";
 import type { Clock } from "../clock.js";
@@ -98,7 +99,7 @@ export function createNotificationHandler(deps: ProcessNotificationDeps) {
       if (error instanceof KintoneError && !error.retryable) return end("failed", error.message);
       throw error; // 429 / 5xx / network: the job runner backs off and runs this job again
     }
-    const timeZone = parsed.ruleSet.timeZone ?? deps.timeZone;
+    const timeZone = ruleSetTimeZone(parsed.ruleSet);
     const matched = triggered.filter((rule) => evaluateWhen(rule.when, record, fields, { timeZone }));
     if (matched.length === 0) return end("no_match", "the rules' conditions are false on the record as kintone stores it");
 

@@ -184,6 +184,16 @@ export interface RelayStore {
   enqueueNotification(input: NotificationInput, dedupKey: string, now: number): Promise<EnqueueResult>;
   getNotification(id: string): Promise<NotificationRow | undefined>;
   /** Ends a notification that sends nothing (not confirmed, no matching rule, ...) and its job. */
+  /**
+   * What this acknowledgement writes (AcknowledgementEffects as JSON), fixed in the transaction
+   * that claimed it, before the first kintone write; every re-run writes exactly this.
+   * Null only for rows claimed before effects were stored.
+   */
+  effects: string | null;
+  /** The comment's id, once kintone answered the post. */
+  commentId: string | null;
+  /** When the comment was about to be posted (state commenting). */
+  commentingAt: number | null;
   finishNotification(jobId: string, id: string, state: Exclude<NotificationState, "pending" | "dispatched">, detail: string, now: number): Promise<void>;
   /**
    * In one transaction: the deliveries with their recipients, one job per delivery, the skipped
@@ -232,12 +242,17 @@ export interface RelayStore {
   markReplied(eventId: string): Promise<void>;
 
   /**
-   * Claims the acknowledgement of (delivery, user, button) for this event. `first` is true for the
-   * event that created it; an existing one is returned as it stands (writing or written).
+   * Claims the acknowledgement of (delivery, user, button) for this event, with its effects, in one
+   * transaction. `first` is true for the event that created it; an existing one is returned as it
+   * stands (its effects, if it had any, are kept: the first decision wins).
    */
-  claimAcknowledgement(key: AcknowledgementKey, eventId: string, tappedAt: number): Promise<{ first: boolean; ack: AcknowledgementRow }>;
+  claimAcknowledgement(key: AcknowledgementKey, eventId: string, tappedAt: number, effects: string): Promise<{ first: boolean; ack: AcknowledgementRow }>;
   /** Committed right before the comment is posted, so a re-run knows to look for it first. */
-  markAcknowledgementCommenting(key: AcknowledgementKey): Promise<void>;
+  markAcknowledgementCommenting(key: AcknowledgementKey, now: number): Promise<void>;
+  /** The id kintone gave the comment (from its answer, or found again by a re-run). */
+  setAcknowledgementComment(key: AcknowledgementKey, commentId: string): Promise<void>;
+  /** Comment ids that acknowledgements of deliveries of this record hold: not anyone else's to claim. */
+  listAcknowledgementCommentIds(appId: string, recordId: string): Promise<string[]>;
   completeAcknowledgement(key: AcknowledgementKey, displayName: string, now: number): Promise<void>;
   listAcknowledgements(deliveryIds: string[]): Promise<AcknowledgementRow[]>;
 
@@ -274,3 +289,4 @@ export interface RelayStore {
 
   close(): Promise<void>;
 }
+  getAcknowledgement(key: AcknowledgementKey): Promise<AcknowledgementRow | undefined>;

@@ -151,4 +151,12 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (app_id, record_id, rule_id)
   );
   `,
+  `
+  -- An acknowledgement's effects, decided once before its first kintone write (the field values,
+  -- the comment text, the display name, as JSON) and the comment's id once kintone gave it;
+  -- commenting_at: when the comment was about to be posted (a re-run looks for it from then on).
+  ALTER TABLE acknowledgements ADD COLUMN effects TEXT;
+  ALTER TABLE acknowledgements ADD COLUMN comment_id TEXT;
+  ALTER TABLE acknowledgements ADD COLUMN commenting_at INTEGER;
+  `,
 ];

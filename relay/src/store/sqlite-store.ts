@@ -552,22 +552,46 @@ export class SqliteStore implements RelayStore {
     this.sql(`UPDATE webhook_events SET replied = 1 WHERE event_id = ?`).run(eventId);
   }
 
-  async claimAcknowledgement(key: AcknowledgementKey, eventId: string, tappedAt: number) {
+  async getAcknowledgement(key: AcknowledgementKey): Promise<AcknowledgementRow | undefined> {
+    return this.readAcknowledgements(`delivery_id = ? AND user_id = ? AND button_id = ?`, [key.deliveryId, key.userId, key.buttonId])[0];
+  }
+
+  async claimAcknowledgement(key: AcknowledgementKey, eventId: string, tappedAt: number, effects: string) {
     return this.db.transaction(() => {
       const first =
         this.sql(
-            `INSERT OR IGNORE INTO acknowledgements (delivery_id, user_id, button_id, event_id, tapped_at, state)
-             VALUES (?, ?, ?, ?, ?, 'writing')`,
+            `INSERT OR IGNORE INTO acknowledgements (delivery_id, user_id, button_id, event_id, tapped_at, state, effects)
+             VALUES (?, ?, ?, ?, ?, 'writing', ?)`,
           )
-          .run(key.deliveryId, key.userId, key.buttonId, eventId, tappedAt).changes === 1;
+          .run(key.deliveryId, key.userId, key.buttonId, eventId, tappedAt, effects).changes === 1;
+      // A row claimed before effects were stored gets them now; one that has them keeps them.
+      this.sql(`UPDATE acknowledgements SET effects = ? WHERE delivery_id = ? AND user_id = ? AND button_id = ? AND effects IS NULL`)
+        .run(effects, key.deliveryId, key.userId, key.buttonId);
       const ack = this.readAcknowledgements(`delivery_id = ? AND user_id = ? AND button_id = ?`, [key.deliveryId, key.userId, key.buttonId])[0] as AcknowledgementRow;
       return { first, ack };
     })();
   }
 
-  async markAcknowledgementCommenting(key: AcknowledgementKey): Promise<void> {
-    this.sql(`UPDATE acknowledgements SET state = 'commenting' WHERE delivery_id = ? AND user_id = ? AND button_id = ? AND state = 'writing'`)
-      .run(key.deliveryId, key.userId, key.buttonId);
+  async markAcknowledgementCommenting(key: AcknowledgementKey, now: number): Promise<void> {
+    this.sql(
+        `UPDATE acknowledgements SET state = 'commenting', commenting_at = ?
+         WHERE delivery_id = ? AND user_id = ? AND button_id = ? AND state = 'writing'`,
+      )
+      .run(now, key.deliveryId, key.userId, key.buttonId);
+  }
+
+  async setAcknowledgementComment(key: AcknowledgementKey, commentId: string): Promise<void> {
+    this.sql(`UPDATE acknowledgements SET comment_id = ? WHERE delivery_id = ? AND user_id = ? AND button_id = ?`)
+      .run(commentId, key.deliveryId, key.userId, key.buttonId);
+  }
+
+  async listAcknowledgementCommentIds(appId: string, recordId: string): Promise<string[]> {
+    const rows = this.sql(
+        `SELECT a.comment_id FROM acknowledgements a JOIN deliveries d ON d.id = a.delivery_id
+         WHERE d.app_id = ? AND d.record_id = ? AND a.comment_id IS NOT NULL`,
+      )
+      .all(appId, recordId) as Array<{ comment_id: string }>;
+    return rows.map((row) => row.comment_id);
   }
 
   async completeAcknowledgement(key: AcknowledgementKey, displayName: string, now: number): Promise<void> {
@@ -739,3 +763,9 @@ export class SqliteStore implements RelayStore {
     }
   }
 }
+      effects: string | null;
+      comment_id: string | null;
+      commenting_at: number | null;
+      effects: row.effects,
+      commentId: row.comment_id,
+      commentingAt: row.commenting_at,
