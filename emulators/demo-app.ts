@@ -39,6 +39,7 @@ export const DEMO_PROCESS = {
 export function demoRuleSet(options: { fixedIds?: string[] } = {}) {
   return {
     version: 1 as const,
+    language: "en" as const,
     rules: [
       {
         id: "approved",

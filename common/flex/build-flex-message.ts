@@ -8,6 +8,10 @@
  *           label   value        one row per rule.message.fields entry
  *           …                    when rows had to be dropped to fit
  *   footer  [button] per rule button (postback), [Open in kintone] (uri) when recordUrl is given
+ *           and the rule wants it (recordLink; by default only staff rules: customers cannot open kintone)
+ *
+ * Every text of its own (the link label, the alt text fallback, dates) is in `locale`, from the
+ * relay-text catalogue (common/i18n/relay-texts.ts) with the rule set's overrides.
  *
  * Long data never makes it throw: every text is capped, and if the bubble is still over LINE's
  * 30 KB the row values are shortened, then rows dropped from the end. It throws FlexBuildError
@@ -16,6 +20,7 @@
 import { EMPTY_VALUE_TEXT, formatFieldValue } from "../kintone/format-field-value.js";
 import type { FieldProperties, KintoneRecord, StatusChange } from "../kintone/record.js";
 import type { Button, Rule } from "../rules/rule-set.js";
+import { relayTexts, type TextOverrides } from "../i18n/relay-texts.js";
 import type { FlexBox, FlexBubble, FlexButton, FlexComponent, FlexMessage, FlexText } from "./flex-types.js";
 import { FLEX_LIMITS } from "./flex-limits.js";
 import { renderTemplate } from "./render-template.js";
@@ -28,14 +33,21 @@ export interface FlexBuildInput {
   fields: FieldProperties;
   /** action, status, nextStatus. */
   change: StatusChange;
-  /** When given and rule.message.recordLink !== false: an "Open in kintone" URI button. */
+  /** When given and the rule wants a link (recordWantsLink): an "Open in kintone" URI button. */
   recordUrl?: string;
   /** The relay passes a signed token; the settings-page preview passes a dummy. <= 300 chars. */
   postbackData: (button: Button) => string;
   /** e.g. "Asia/Tokyo". */
   timeZone: string;
-  /** Labels such as "Open in kintone" / "kintoneで開く"; default "en". */
+  /** The rule set's language: labels such as "Open in kintone" / "kintoneで開く", dates; default "en". */
   locale?: "ja" | "en";
+  /** The rule set's own wording (`texts`). */
+  texts?: TextOverrides;
+}
+
+/** recordLink when set; otherwise on for staff rules only (a customer cannot open kintone). */
+export function recordWantsLink(rule: Rule): boolean {
+  return rule.message.recordLink ?? rule.audience === "staff";
 }
 
 export class FlexBuildError extends Error {
@@ -60,9 +72,6 @@ export const FLEX_TEXT_CAPS = {
 /** Tried in turn when the bubble is over the byte limit, before rows are dropped. */
 const SMALLEST_VALUE_CAP = 80;
 const SHRINKING_VALUE_CAPS = [FLEX_TEXT_CAPS.rowValue, 200, SMALLEST_VALUE_CAP] as const;
-
-const OPEN_IN_KINTONE = { en: "Open in kintone", ja: "kintoneで開く" } as const;
-const FALLBACK_ALT_TEXT = { en: "kintone notification", ja: "kintoneからのお知らせ" } as const;
 
 const COLOR_MUTED = "#888888";
 const COLOR_LABEL = "#aaaaaa";
@@ -143,16 +152,17 @@ function postbackDataFor(input: FlexBuildInput, button: Button): string {
 export function buildFlexMessage(input: FlexBuildInput): FlexMessage {
   const { rule, record, fields, change, timeZone } = input;
   const locale = input.locale === "ja" ? "ja" : "en"; // anything else (from plain JS callers) is "en"
+  const texts = relayTexts(locale, input.texts);
 
   // Postback data first: a caller bug should surface before any other work.
   const buttons: FlexButton[] = rule.buttons.map((b) => postbackButton(b, postbackDataFor(input, b)));
-  const uri = rule.message.recordLink === false ? undefined : usableRecordUrl(input.recordUrl);
+  const uri = recordWantsLink(rule) ? usableRecordUrl(input.recordUrl) : undefined;
   if (uri) {
     buttons.push({
       type: "button",
       style: "link",
       height: "sm",
-      action: { type: "uri", label: OPEN_IN_KINTONE[locale], uri },
+      action: { type: "uri", label: truncateText(singleLine(texts.openInKintone), FLEX_LIMITS.actionLabel), uri },
     });
   }
 
@@ -215,6 +225,6 @@ export function buildFlexMessage(input: FlexBuildInput): FlexMessage {
   }
 
   const altSource = singleLine(cleanText(renderedTitle));
-  const altText = truncateText(altSource === "" ? FALLBACK_ALT_TEXT[locale] : altSource, FLEX_LIMITS.altText);
+  const altText = truncateText(altSource === "" ? texts.altTextFallback : altSource, FLEX_LIMITS.altText);
   return { type: "flex", altText, contents: bubble };
 }

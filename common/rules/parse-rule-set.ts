@@ -4,14 +4,19 @@
  * English what is wrong and why, for the settings page and for the relay's 400 answer.
  */
 import type { z } from "zod";
+import { checkRuleSet } from "./check-rule-set.js";
 import { findJsonSyntaxProblem } from "./json-syntax-error.js";
+import { formatPath } from "./path.js";
 import { ruleSetSchema } from "./rule-set.js";
 import type { RuleSet } from "./rule-set.js";
 
 export interface RuleSetError {
   /** "" for the whole input; else like `rules[0].buttons[1].label`. */
   path: string;
+  /** English. */
   message: string;
+  /** Japanese, for the mistakes checkRuleSet finds (the settings page shows them in ja). */
+  ja?: string;
 }
 
 export type ParseRuleSetResult = { ok: true; ruleSet: RuleSet } | { ok: false; errors: RuleSetError[] };
@@ -31,7 +36,11 @@ export function parseRuleSet(input: string | unknown): ParseRuleSetResult {
     }
   }
   const result = ruleSetSchema.safeParse(value);
-  if (result.success) return { ok: true, ruleSet: result.data };
+  if (result.success) {
+    // What the relay can judge without the app's form: LINE ID format, someone to send to.
+    const problems = checkRuleSet(result.data);
+    return problems.length === 0 ? { ok: true, ruleSet: result.data } : { ok: false, errors: problems };
+  }
   const errors = result.error.issues.flatMap((issue) => describeIssue(issue, [], value));
   return { ok: false, errors: dedupe(errors) };
 }
@@ -57,17 +66,7 @@ function describeJsonError(err: unknown, text: string): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-
-export function formatPath(path: Path): string {
-  let out = "";
-  for (const key of path) {
-    if (typeof key === "number") out += `[${key}]`;
-    else if (typeof key === "string" && IDENTIFIER.test(key)) out += out === "" ? key : `.${key}`;
-    else out += `[${JSON.stringify(String(key))}]`;
-  }
-  return out;
-}
+export { formatPath };
 
 function valueAt(root: unknown, path: Path): unknown {
   let current = root;

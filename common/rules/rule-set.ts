@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LANGUAGES, type OverridableTextKey } from "../i18n/relay-texts.js";
 import { isValidTimeZone } from "../kintone/date-time.js";
 
 /**
@@ -71,9 +72,26 @@ export const ruleSchema = z.strictObject({
     recordLink: z.boolean().optional(),
   }),
   buttons: z.array(buttonSchema).max(3),
+  /**
+   * Who reads the message: "customer" (the default) or "staff". Only staff can open kintone, so
+   * the "Open in kintone" button is on by default for staff rules and off for customer rules
+   * (`message.recordLink` decides when set).
+   */
+  audience: z.enum(["customer", "staff"]).optional(),
   /** Plugin side: refuse the action (event.error) when the relay refuses the notification. */
   blockOnFailure: z.boolean().optional(),
 });
+
+const replyText = z.string().min(1).max(5000).optional();
+export const textOverridesSchema = z.strictObject({
+  /** A LINE action label: at most 40 characters. */
+  openInKintone: z.string().min(1).max(40).optional(),
+  done: replyText,
+  already: replyText,
+  notYours: replyText,
+  unknown: replyText,
+  linked: replyText,
+} satisfies Record<OverridableTextKey, z.ZodOptional<z.ZodString>>);
 
 export const ruleSetSchema = z
   .strictObject({
@@ -83,6 +101,14 @@ export const ruleSetSchema = z
      * the browser and the relay agree. Absent: DEFAULT_RULE_SET_TIME_ZONE (Asia/Tokyo) on both sides.
      */
     timeZone: z.string().max(64).refine(isValidTimeZone, "must be an IANA time zone such as Asia/Tokyo").optional(),
+    /**
+     * The language of every text the relay writes to LINE users for this rule set (button and
+     * date labels, alt text, replies). The settings page fills in the admin's kintone language.
+     * Absent: the relay's RELAY_LANGUAGE.
+     */
+    language: z.enum(LANGUAGES).optional(),
+    /** The admin's own wording for the relay's default texts of this rule set's messages. */
+    texts: textOverridesSchema.optional(),
     rules: z.array(ruleSchema).max(100),
   })
   .superRefine((set, ctx) => {

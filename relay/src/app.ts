@@ -29,7 +29,7 @@ export const RELAY_VERSION = "0.1.0";
 export interface RelayDeps {
   settings: Pick<
     RelaySettings,
-    "relaySecrets" | "lineChannelSecret" | "kintoneBaseUrl" | "timeZone" | "confirmTimeoutMs" | "replyDeadlineMs" | "welcomeText"
+    "relaySecrets" | "lineChannelSecret" | "kintoneBaseUrl" | "timeZone" | "confirmTimeoutMs" | "replyDeadlineMs" | "welcomeText" | "language"
   >;
   store: RelayStore;
   kintone: KintoneClient;
@@ -69,6 +69,7 @@ export function createRelay(deps: RelayDeps): Relay {
         kintoneBaseUrl: settings.kintoneBaseUrl,
         timeZone: settings.timeZone,
         confirmTimeoutMs: settings.confirmTimeoutMs,
+        language: settings.language,
         isBlocked: (userId) => store.isBlocked(userId),
       }),
       delivery: createDeliveryHandler({ store, push: deps.push, clock, logger, retryBaseMs }),
@@ -83,6 +84,7 @@ export function createRelay(deps: RelayDeps): Relay {
         timeZone: settings.timeZone,
         replyDeadlineMs: settings.replyDeadlineMs,
         welcomeText: settings.welcomeText,
+        language: settings.language,
         retryBaseMs,
       }),
     },

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { asLanguage, type Language } from "../../common/i18n/relay-texts.js";
 import { isValidTimeZone } from "../../common/kintone/date-time.js";
 
 /**
@@ -26,7 +27,10 @@ export interface RelaySettings {
   signingKeys: string[];
   confirmTimeoutMs: number;
   replyDeadlineMs: number;
-  welcomeText: string;
+  /** RELAY_WELCOME_TEXT; absent: the welcome text of the catalogue in `language`. */
+  welcomeText?: string;
+  /** RELAY_LANGUAGE: replies where no rule set says (new friends, wrong codes); default "ja". */
+  language?: Language;
   logLevel: "debug" | "info" | "warn" | "error";
   /** The path token of `POST /kintone/webhook/{token}` (32+ characters); absent: that route answers 404. */
   kintoneWebhookToken?: string;
@@ -211,6 +215,10 @@ export function readSettings(env: NodeJS.ProcessEnv): SettingsResult {
     problems.push("KINTONE_WEBHOOK_TOKEN: must be 32 to 128 random letters, digits, '-' or '_' (it is part of the webhook URL)");
   }
 
+  const languageRaw = get("RELAY_LANGUAGE") ?? "ja";
+  const relayLanguage = asLanguage(languageRaw) ?? "ja";
+  if (!asLanguage(languageRaw)) problems.push(`RELAY_LANGUAGE: must be ja or en, got "${languageRaw}"`);
+
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
@@ -227,9 +235,8 @@ export function readSettings(env: NodeJS.ProcessEnv): SettingsResult {
       signingKeys,
       confirmTimeoutMs,
       replyDeadlineMs,
-      welcomeText:
-        get("RELAY_WELCOME_TEXT") ??
-        "Thanks for adding us! You will get notifications here. Send the link code you were given to connect your account.",
+      ...(get("RELAY_WELCOME_TEXT") ? { welcomeText: get("RELAY_WELCOME_TEXT") } : {}),
+      language: relayLanguage,
       logLevel: level.success ? level.data : "info",
       ...(kintoneWebhookToken ? { kintoneWebhookToken } : {}),
     },

@@ -14,6 +14,7 @@ function baseRule(): Rule {
     id: "r1",
     trigger: { actions: ["Approve"], from: [], to: ["Approved"] },
     recipients: { fields: ["line_user_id"], ids: [] },
+    audience: "staff",
     message: { title: "Order {{title}} approved", fields: ["title", "amount", "due", "deliver_at", "owner", "empty_text", "missing"] },
     buttons: [
       { id: "ack", label: "Got it" },

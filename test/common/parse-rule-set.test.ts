@@ -11,7 +11,7 @@ function validSet(): { version: number; rules: Array<Record<string, unknown>> } 
         name: "Approved -> tell the customer",
         trigger: { actions: ["Approve"], from: [], to: ["Approved"] },
         when: { all: [{ field: "priority", op: "eq", value: "High" }] },
-        recipients: { fields: ["line_user_id"], ids: ["C0123"] },
+        recipients: { fields: ["line_user_id"], ids: ["C0123456789abcdef0123456789abcdef"] },
         message: { title: "Order {{order_no}} approved", fields: ["customer", "amount"], recordLink: true },
         buttons: [
           {

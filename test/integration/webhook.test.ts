@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { RELAY_TEXT_CATALOGUE } from "../../common/i18n/relay-texts.js";
 import { demoRuleSet } from "../../emulators/demo-app.js";
 import { followEvent, postbackEvent, postWebhook, textEvent, unfollowEvent, webhookBody } from "../helpers/line-webhook.js";
 import { approvalRequest, startStack, TEST_CHANNEL_SECRET, waitFor, type Stack, type StackOptions } from "../helpers/start-stack.js";
@@ -308,7 +309,9 @@ describe("follow, unfollow, groups and link codes", () => {
     await send("ABCD-EFG2", USER_B); // never issued
     await webhookEventsDone(3);
     expect(stack.kintone.getRecord(stack.demoAppId, recordId)["line_user_id"]?.value).toBe(USER_A);
-    expect(replyTexts()).toEqual([expect.stringContaining("connected"), expect.stringContaining("not valid"), expect.stringContaining("not valid")]);
+    // No rule set is stored for the app here: RELAY_LANGUAGE (default ja) decides.
+    const ja = RELAY_TEXT_CATALOGUE.ja;
+    expect(replyTexts()).toEqual([ja.linked, ja.wrongCode, ja.wrongCode]);
 
     const bad = await fetch(`${stack.relayUrl}/v1/link-codes`, {
       method: "POST",
@@ -340,8 +343,8 @@ describe("follow, unfollow, groups and link codes", () => {
     expect(stack.kintone.getRecord(stack.demoAppId, recordId)["line_user_id"]?.value).toBe("");
     for (let i = 0; i < 5; i++) await send("ZZZZ-ZZZ2");
     await webhookEventsDone(6);
-    expect(replyTexts().at(-1)).toContain("Too many");
-    expect(replyTexts().filter((t) => t.includes("not valid"))).toHaveLength(5);
+    expect(replyTexts().at(-1)).toBe(RELAY_TEXT_CATALOGUE.ja.tooManyCodes);
+    expect(replyTexts().filter((t) => t === RELAY_TEXT_CATALOGUE.ja.wrongCode)).toHaveLength(5);
   });
 });
 

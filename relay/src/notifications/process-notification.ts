@@ -3,8 +3,10 @@ import type { FieldProperties, KintoneRecord, StatusChange } from "../../../comm
 import { buildFlexMessage } from "../../../common/flex/build-flex-message.js";
 import { evaluateWhen, matchesTrigger } from "../../../common/rules/match-rules.js";
 import { ruleSetTimeZone } from "../../../common/kintone/date-time.js";
+import type { Language } from "../../../common/i18n/relay-texts.js";
+import { checkRuleSet } from "../../../common/rules/check-rule-set.js";
 import { parseRuleSet } from "../../../common/rules/parse-rule-set.js";
-import type { Rule } from "../../../common/rules/rule-set.js";
+import type { Rule, RuleSet } from "../../../common/rules/rule-set.js";
 import type { Clock } from "../clock.js";
 import { newId } from "../ids.js";
 import { KintoneError, type KintoneClient } from "../kintone/kintone-client.js";
@@ -33,6 +35,8 @@ export interface ProcessNotificationDeps {
   kintoneBaseUrl: string;
   timeZone: string;
   confirmTimeoutMs: number;
+  /** RELAY_LANGUAGE: the message texts when the rule set names no language (default "ja"). */
+  language?: Language;
   /** Users who blocked the account: recorded as "blocked", never pushed to. */
   isBlocked?: (userId: string) => Promise<boolean>;
 }
@@ -100,6 +104,12 @@ export function createNotificationHandler(deps: ProcessNotificationDeps) {
       throw error; // 429 / 5xx / network: the job runner backs off and runs this job again
     }
     const timeZone = ruleSetTimeZone(parsed.ruleSet);
+    // Mistakes only the app's form shows (deleted fields, typos in placeholders, values of the
+    // wrong type): a rule holding one sends nothing rather than a wrong message.
+    const misfits = checkRuleSet({ ...parsed.ruleSet, rules: triggered }, fields);
+    if (misfits.length > 0) {
+      return end("failed", `rule set does not fit the app's fields: ${misfits.map((p) => `${p.path}: ${p.message}`).join("; ")}`);
+    }
     const matched = triggered.filter((rule) => evaluateWhen(rule.when, record, fields, { timeZone }));
     if (matched.length === 0) return end("no_match", "the rules' conditions are false on the record as kintone stores it");
 
@@ -147,7 +157,7 @@ export function createNotificationHandler(deps: ProcessNotificationDeps) {
         }
       }
       for (const batch of planBatches(reachable)) {
-        deliveries.push(planDelivery(deps, notification, rule, record, fields, change, batch, timeZone));
+        deliveries.push(planDelivery(deps, notification, rule, record, fields, change, batch, timeZone, parsed.ruleSet));
       }
     }
     const { conflict } = await store.dispatchNotification(job.id, notification.id, deliveries, skipped, clock.now(), claims);
@@ -173,6 +183,7 @@ function planDelivery(
   change: StatusChange,
   batch: { method: "push" | "multicast"; to: string[] },
   timeZone: string,
+  ruleSet: Pick<RuleSet, "language" | "texts">,
 ): DeliveryPlan {
   const id = newId("d");
   const message = buildFlexMessage({
@@ -183,6 +194,8 @@ function planDelivery(
     recordUrl: `${deps.kintoneBaseUrl}/k/${notification.appId}/show#record=${notification.recordId}`,
     postbackData: (button) => deps.tokens.sign({ deliveryId: id, buttonId: button.id }),
     timeZone,
+    locale: ruleSet.language ?? deps.language ?? "ja",
+    texts: ruleSet.texts,
   });
   const to = batch.method === "push" ? batch.to[0] : batch.to;
   return {

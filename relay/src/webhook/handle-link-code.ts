@@ -1,36 +1,12 @@
+import { relayTexts, type Language } from "../../../common/i18n/relay-texts.js";
 import type { Clock } from "../clock.js";
 import { KintoneError, type KintoneClient } from "../kintone/kintone-client.js";
 import { updateRecordChecked } from "../kintone/update-record-checked.js";
 import type { Logger } from "../logger.js";
 import type { RelayStore, WebhookEventRow } from "../store/relay-store.js";
 import type { MessageEvent } from "./event-schemas.js";
+import { textsForApp } from "./reply-texts.js";
 import { LINK_MISS_LIMIT, LINK_MISS_WINDOW_MS, normalizeLinkCodeInput } from "./link-codes.js";
-
-/** One message, Japanese first, then English: the relay does not know the customer's language. */
-const bilingual = (ja: string, en: string) => `${ja}\n${en}`;
-
-export const LINK_REPLIES = {
-  linked: bilingual(
-    "LINE アカウントの連携が完了しました。これからの通知はここに届きます。",
-    "Your LINE account is now connected. You will get notifications here.",
-  ),
-  wrong: bilingual(
-    "このコードは無効か、有効期限が切れています。担当者に新しいコードを発行してもらってください。",
-    "That code is not valid or has expired. Please ask for a new code.",
-  ),
-  tooMany: bilingual(
-    "間違ったコードが続いたため、受け付けを一時停止しています。15 分ほどしてからもう一度お試しください。",
-    "Too many wrong codes. Please wait 15 minutes and try again.",
-  ),
-  recordMissing: bilingual(
-    "このコードを発行したレコードはすでに存在しないため、連携できませんでした。コードを渡した担当者にお問い合わせください。",
-    "The record this code was made for no longer exists, so nothing was connected. Please contact the person who gave you the code.",
-  ),
-  writeFailed: bilingual(
-    "ただいま連携を記録できませんでした。コードはまだ使えます。少し時間をおいて、同じコードをもう一度送ってください。",
-    "Your account could not be connected just now. The code still works: please try again in a little while with the same code.",
-  ),
-};
 
 export interface LinkCodeDeps {
   store: RelayStore;
@@ -38,6 +14,8 @@ export interface LinkCodeDeps {
   clock: Clock;
   logger: Logger;
   replyOnce: (event: WebhookEventRow, replyToken: string | undefined, texts: string[]) => Promise<string>;
+  /** RELAY_LANGUAGE: replies before the code names an app (wrong codes, too many). */
+  language?: Language;
 }
 
 /**
@@ -52,19 +30,22 @@ export async function handleLinkCode(deps: LinkCodeDeps, row: WebhookEventRow, e
   const code = event.message.type === "text" && event.message.text ? normalizeLinkCodeInput(event.message.text) : undefined;
   if (!userId || !code) return "ignored: not a link code";
 
+  const language = deps.language ?? "ja";
   const now = deps.clock.now();
   if ((await deps.store.countLinkMisses(userId, now - LINK_MISS_WINDOW_MS)) >= LINK_MISS_LIMIT) {
     deps.logger.warn("link code refused: too many wrong codes", { event: row.eventId });
-    await deps.replyOnce(row, event.replyToken, [LINK_REPLIES.tooMany]);
+    await deps.replyOnce(row, event.replyToken, [relayTexts(language).tooManyCodes]);
     return "refused: rate limited";
   }
   const link = await deps.store.claimLinkCode(code, userId, row.eventId, now);
   if (!link) {
     await deps.store.recordLinkMiss(userId, now, now - LINK_MISS_WINDOW_MS);
     deps.logger.info("link code refused: unknown, used or expired", { event: row.eventId });
-    await deps.replyOnce(row, event.replyToken, [LINK_REPLIES.wrong]);
+    await deps.replyOnce(row, event.replyToken, [relayTexts(language).wrongCode]);
     return "refused: wrong code";
   }
+  // From here the code names its app: replies in that app's rule-set language.
+  const texts = await textsForApp(deps.store, link.appId, language);
   const where = { event: row.eventId, app: link.appId, record: link.recordId, field: link.field };
   try {
     await updateRecordChecked(deps.kintone, link.appId, link.recordId, (record) => {
@@ -83,18 +64,18 @@ export async function handleLinkCode(deps: LinkCodeDeps, row: WebhookEventRow, e
       // Nothing to link, ever: the code is spent so that it does not linger.
       await deps.store.completeLinkCode(code, row.eventId, deps.clock.now());
       deps.logger.warn("link code refused: its record no longer exists", { ...where, code: error.code });
-      await deps.replyOnce(row, event.replyToken, [LINK_REPLIES.recordMissing]);
+      await deps.replyOnce(row, event.replyToken, [texts.codeRecordMissing]);
       return "refused: record missing";
     }
     // 429 / 5xx / a revision conflict: thrown, so the job runs this event again and it finds its claim.
     if (error.retryable || error.isStaleRevision) throw error;
     // kintone refused the write: not spent; this event's claim lapses when it ends.
     deps.logger.warn("link code not applied: kintone refused the write", { ...where, status: error.status, code: error.code, message: error.message });
-    await deps.replyOnce(row, event.replyToken, [LINK_REPLIES.writeFailed]);
+    await deps.replyOnce(row, event.replyToken, [texts.codeWriteFailed]);
     return `refused: write failed (${error.code ?? error.status ?? "kintone"})`;
   }
   await deps.store.completeLinkCode(code, row.eventId, deps.clock.now());
   deps.logger.info("LINE user linked to a record", where);
-  await deps.replyOnce(row, event.replyToken, [LINK_REPLIES.linked]);
+  await deps.replyOnce(row, event.replyToken, [texts.linked]);
   return "linked";
 }

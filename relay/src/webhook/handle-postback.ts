@@ -1,3 +1,4 @@
+import { RELAY_TEXT_CATALOGUE, type Language } from "../../../common/i18n/relay-texts.js";
 import { buttonSchema, type Button } from "../../../common/rules/rule-set.js";
 import type { Clock } from "../clock.js";
 import type { KintoneClient } from "../kintone/kintone-client.js";
@@ -7,14 +8,11 @@ import type { PostbackTokens } from "../postback-token.js";
 import type { DeliveryRow, RelayStore, WebhookEventRow } from "../store/relay-store.js";
 import { decideAcknowledgementEffects, parseAcknowledgementEffects } from "./acknowledgement-effects.js";
 import type { PostbackEvent } from "./event-schemas.js";
+import { textsForNotification } from "./reply-texts.js";
 import { writeAcknowledgementEffects } from "./write-acknowledgement.js";
 
-export const POSTBACK_REPLIES = {
-  done: "Thanks! Your response was recorded.",
-  already: "You already responded to this message; it was recorded earlier.",
-  notYours: "Sorry, this button is not for you.",
-  unknown: "Sorry, this button is no longer valid.",
-};
+/** The English replies (common/i18n/relay-texts.ts holds both languages). */
+export const POSTBACK_REPLIES = RELAY_TEXT_CATALOGUE.en;
 
 export interface PostbackDeps {
   store: RelayStore;
@@ -24,6 +22,8 @@ export interface PostbackDeps {
   clock: Clock;
   logger: Logger;
   replyOnce: (event: WebhookEventRow, replyToken: string | undefined, texts: string[]) => Promise<string>;
+  /** RELAY_LANGUAGE: replies when the delivery's rule set names no language. */
+  language?: Language;
 }
 
 /**
@@ -39,9 +39,10 @@ export async function handlePostback(deps: PostbackDeps, row: WebhookEventRow, e
   }
   const delivery = await store.getDelivery(target.deliveryId);
   const button = delivery && findButton(delivery, target.buttonId);
+  const texts = await textsForNotification(store, delivery?.notificationId, deps.language ?? "ja");
   if (!delivery || !button) {
     logger.warn("postback refused: signed token names an unknown delivery or button", { event: row.eventId, ...target });
-    await deps.replyOnce(row, event.replyToken, [POSTBACK_REPLIES.unknown]);
+    await deps.replyOnce(row, event.replyToken, [texts.unknown]);
     return "refused: unknown delivery";
   }
   const source = event.source;
@@ -52,7 +53,7 @@ export async function handlePostback(deps: PostbackDeps, row: WebhookEventRow, e
   const isRecipient = userId !== undefined && (delivery.to.includes(userId) || (chatId !== undefined && delivery.to.includes(chatId)));
   if (!userId || !isRecipient) {
     logger.warn("postback refused: the user was not sent this delivery", { event: row.eventId, delivery: delivery.id });
-    await deps.replyOnce(row, event.replyToken, [POSTBACK_REPLIES.notYours]);
+    await deps.replyOnce(row, event.replyToken, [texts.notYours]);
     return "refused: not a recipient";
   }
 
@@ -60,7 +61,7 @@ export async function handlePostback(deps: PostbackDeps, row: WebhookEventRow, e
   let ack = await store.getAcknowledgement(key);
   if (ack?.state === "written" && ack.eventId !== row.eventId) {
     // A second tap (another event): recorded once already.
-    await deps.replyOnce(row, event.replyToken, [POSTBACK_REPLIES.already]);
+    await deps.replyOnce(row, event.replyToken, [texts.already]);
     return "already recorded";
   }
   // Either this event's own acknowledgement (perhaps a re-run after a crash), or one an earlier
@@ -78,7 +79,7 @@ export async function handlePostback(deps: PostbackDeps, row: WebhookEventRow, e
     await store.completeAcknowledgement(key, effects.displayName, deps.clock.now());
     logger.info("acknowledgement written", { event: row.eventId, delivery: delivery.id, button: button.id, app: delivery.appId, record: delivery.recordId });
   }
-  await deps.replyOnce(row, event.replyToken, [button.reply ?? POSTBACK_REPLIES.done]);
+  await deps.replyOnce(row, event.replyToken, [button.reply ?? texts.done]);
   return "acknowledged";
 }
 

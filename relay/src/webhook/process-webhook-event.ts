@@ -1,3 +1,4 @@
+import { relayTexts, type Language } from "../../../common/i18n/relay-texts.js";
 import type { Clock } from "../clock.js";
 import { KintoneError, type KintoneClient } from "../kintone/kintone-client.js";
 import { LineProfileError, type ProfileClient } from "../line/profile-client.js";
@@ -28,7 +29,10 @@ export interface WebhookEventDeps {
   logger: Logger;
   timeZone: string;
   replyDeadlineMs: number;
-  welcomeText: string;
+  /** RELAY_WELCOME_TEXT; absent: the catalogue's welcome in `language`. */
+  welcomeText?: string;
+  /** RELAY_LANGUAGE (default "ja"): replies that no rule set's language decides. */
+  language?: Language;
   maxAttempts?: number;
   retryBaseMs?: number;
 }
@@ -57,7 +61,7 @@ export function createWebhookEventHandler(deps: WebhookEventDeps) {
         const userId = parsed.success ? parsed.data.source?.userId : undefined;
         if (!parsed.success || !userId) return "ignored: follow without a user";
         await store.setUserState(userId, "following", parsed.data.timestamp);
-        await replyOnce(row, parsed.data.replyToken, [deps.welcomeText]);
+        await replyOnce(row, parsed.data.replyToken, [deps.welcomeText ?? relayTexts(deps.language ?? "ja").welcome]);
         return "user following";
       }
       case "unfollow": {

@@ -1,0 +1,95 @@
+/**
+ * Every text the relay writes to LINE users, in Japanese and English: the Flex message's own
+ * labels and the replies to taps, link codes and new friends. The language is the rule set's
+ * `language` (the settings page fills in the admin's kintone language); where no rule set is
+ * known (a new friend, a wrong code) the relay's RELAY_LANGUAGE. A rule set may override the
+ * texts tied to its messages (`texts`).
+ */
+
+export const LANGUAGES = ["ja", "en"] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+/** Texts a rule set may override (`texts` in the rule set): those of its own messages. */
+export const OVERRIDABLE_TEXT_KEYS = ["openInKintone", "done", "already", "notYours", "unknown", "linked"] as const;
+export type OverridableTextKey = (typeof OVERRIDABLE_TEXT_KEYS)[number];
+export type TextOverrides = Partial<Record<OverridableTextKey, string>>;
+
+export interface RelayTexts {
+  /** The URI button of a message (at most 40 characters: LINE's action label limit). */
+  openInKintone: string;
+  /** altText when the title renders empty. */
+  altTextFallback: string;
+  /** A tap was recorded (a button without its own reply). */
+  done: string;
+  /** A second tap on the same button. */
+  already: string;
+  /** A tap from someone the message was not sent to. */
+  notYours: string;
+  /** A tap on a button the relay no longer knows. */
+  unknown: string;
+  /** Reply to a user who adds the LINE account (RELAY_WELCOME_TEXT replaces it). */
+  welcome: string;
+  linked: string;
+  wrongCode: string;
+  tooManyCodes: string;
+  codeRecordMissing: string;
+  codeWriteFailed: string;
+}
+
+const ja: RelayTexts = {
+  openInKintone: "kintoneで開く",
+  altTextFallback: "kintoneからのお知らせ",
+  done: "ありがとうございます。回答を記録しました。",
+  already: "このメッセージにはすでに回答いただいています（記録済みです）。",
+  notYours: "申し訳ありません。このボタンはお客様宛てのものではありません。",
+  unknown: "申し訳ありません。このボタンは現在ご利用いただけません。",
+  welcome: "友だち追加ありがとうございます。通知はこちらに届きます。連携コードをお持ちの方は、このトークに送信してください。",
+  linked: "LINEアカウントの連携が完了しました。これからの通知はここに届きます。",
+  wrongCode: "このコードは無効か、有効期限が切れています。担当者に新しいコードを発行してもらってください。",
+  tooManyCodes: "間違ったコードが続いたため、受け付けを一時停止しています。15分ほどしてからもう一度お試しください。",
+  codeRecordMissing: "このコードを発行したレコードはすでに存在しないため、連携できませんでした。コードを渡した担当者にお問い合わせください。",
+  codeWriteFailed: "ただいま連携を記録できませんでした。コードはまだ使えます。少し時間をおいて、同じコードをもう一度送ってください。",
+};
+
+const en: RelayTexts = {
+  openInKintone: "Open in kintone",
+  altTextFallback: "kintone notification",
+  done: "Thanks! Your response was recorded.",
+  already: "You already responded to this message; it was recorded earlier.",
+  notYours: "Sorry, this button is not for you.",
+  unknown: "Sorry, this button is no longer valid.",
+  welcome: "Thanks for adding us! You will get notifications here. Send the link code you were given to connect your account.",
+  linked: "Your LINE account is now connected. You will get notifications here.",
+  wrongCode: "That code is not valid or has expired. Please ask for a new code.",
+  tooManyCodes: "Too many wrong codes. Please wait 15 minutes and try again.",
+  codeRecordMissing: "The record this code was made for no longer exists, so nothing was connected. Please contact the person who gave you the code.",
+  codeWriteFailed: "Your account could not be connected just now. The code still works: please try again in a little while with the same code.",
+};
+
+export const RELAY_TEXT_CATALOGUE: Record<Language, RelayTexts> = { ja, en };
+
+/** `value` if it is a language the relay speaks, else undefined. */
+export function asLanguage(value: unknown): Language | undefined {
+  return value === "ja" || value === "en" ? value : undefined;
+}
+
+/**
+ * LINE profile languages are BCP 47 tags ("ja", "en", "en-US", "zh-TW"...): Japanese for "ja*",
+ * English for any other tag, undefined when there is none.
+ */
+export function languageOfProfile(tag: string | undefined): Language | undefined {
+  if (!tag) return undefined;
+  return tag.toLowerCase().startsWith("ja") ? "ja" : "en";
+}
+
+/** The texts for `language`, with a rule set's overrides (empty overrides are ignored). */
+export function relayTexts(language: Language, overrides?: TextOverrides): RelayTexts {
+  const base = RELAY_TEXT_CATALOGUE[language];
+  if (!overrides) return base;
+  const merged: RelayTexts = { ...base };
+  for (const key of OVERRIDABLE_TEXT_KEYS) {
+    const text = overrides[key];
+    if (typeof text === "string" && text.trim() !== "") merged[key] = text;
+  }
+  return merged;
+}
