@@ -4,6 +4,7 @@
  * of fitting field types. The draft may be invalid while being edited; the page validates it with
  * the shared schema after every change and puts the errors next to these controls.
  */
+import { recordWantsLink } from "../../../common/flex/build-flex-message";
 import type { FieldProperties, FieldProperty } from "../../../common/kintone/record";
 import type { Button as RuleButton, Condition, ConditionOp, Rule } from "../../../common/rules/rule-set";
 import type { ErrorBoard } from "./error-paths";
@@ -570,16 +571,27 @@ export function renderRuleEditor(rule: Rule, ruleIndex: number, ctx: EditorConte
   const options = new Checkbox({
     className: "kline-rule-options",
     items: [
+      { label: m.audienceStaff, value: "staff" },
       { label: m.recordLink, value: "recordLink" },
       { label: m.blockOnFailure, value: "blockOnFailure" },
     ],
     value: [
-      ...(rule.message.recordLink !== false ? ["recordLink"] : []),
+      ...(rule.audience === "staff" ? ["staff"] : []),
+      ...(recordWantsLink(rule) ? ["recordLink"] : []),
       ...(rule.blockOnFailure ? ["blockOnFailure"] : []),
     ],
   });
   onValue<string[]>(options, (value) => {
-    rule.message.recordLink = value.includes("recordLink");
+    const staff = value.includes("staff");
+    if (staff !== (rule.audience === "staff")) {
+      // A new audience brings its default: the kintone link for staff, none for customers.
+      if (staff) rule.audience = "staff";
+      else delete rule.audience;
+      delete rule.message.recordLink;
+      options.value = [...(staff ? ["staff"] : []), ...(recordWantsLink(rule) ? ["recordLink"] : []), ...value.filter((v) => v === "blockOnFailure")];
+    } else {
+      rule.message.recordLink = value.includes("recordLink");
+    }
     if (value.includes("blockOnFailure")) rule.blockOnFailure = true;
     else delete rule.blockOnFailure;
     ctx.changed();

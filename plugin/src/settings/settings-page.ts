@@ -4,13 +4,13 @@
  */
 import { buildFlexMessage } from "../../../common/flex/build-flex-message";
 import type { FieldProperties, KintoneRecord } from "../../../common/kintone/record";
+import { checkRuleSet } from "../../../common/rules/check-rule-set";
 import { parseRuleSet } from "../../../common/rules/parse-rule-set";
 import type { Rule, RuleSet } from "../../../common/rules/rule-set";
 import type { SettingsHost } from "../host";
 import { CONFIG_KEYS, normalizeRelayUrl, parsePluginConfig, proxyPrefix } from "../plugin-config";
 import { connectionFailureText, pingResultText, registrationFailureText } from "./connection-test";
 import { ErrorBoard } from "./error-paths";
-import { fieldProblems } from "./field-checks";
 import { renderFlexMessage } from "./flex-preview";
 import { Button, Notification, Text, onValue } from "./kuc";
 import type { ProcessAction } from "./rule-editor";
@@ -79,7 +79,8 @@ function emptyRule(index: number, used: Set<string>): Rule {
     id: `r${n}`,
     trigger: { actions: [], from: [], to: [] },
     recipients: { fields: [], ids: [] },
-    message: { title: "", fields: [], recordLink: true },
+    // No recordLink: the "Open in kintone" button follows the audience (customers cannot open kintone).
+    message: { title: "", fields: [] },
     buttons: [],
   };
 }
@@ -277,7 +278,9 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
         recordUrl: `${location.origin}/k/${appId}/show#record=${recordId}`,
         postbackData: (button) => `preview:${button.id}`,
         timeZone: draft.timeZone ?? host.timeZone,
-        locale: host.language === "ja" ? "ja" : "en",
+        // The rule set's language, as the relay will send it: the preview shows exactly that.
+        locale: ruleSetLanguage(),
+        texts: draft.texts,
       });
       const alt = el("div", "kline-preview-alt", m.previewAlt(message.altText));
       target.replaceChildren(renderFlexMessage(message), alt);
@@ -289,9 +292,12 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
   /** Validates everything, shows errors at their controls, refreshes previews; true when valid. */
   function validate(): boolean {
     const result = parseRuleSet(draft);
-    const shown: { path: string; message: string }[] = result.ok ? [] : result.errors;
+    const shown: { path: string; message: string }[] = result.ok
+      ? []
+      : result.errors.map((e) => ({ path: e.path, message: host.language === "ja" && e.ja ? e.ja : e.message }));
     const problems = formProblems();
-    const misfits = fieldProblems(draft, app.fields, m);
+    // The same checks the relay makes (common/rules/check-rule-set.ts), here against the app's form.
+    const misfits = checkRuleSet(draft, app.fields).map((p) => ({ path: p.path, message: host.language === "ja" ? p.ja : p.message }));
     const orphans = errors.show(
       [...shown, ...misfits, ...problems.map((p) => ({ path: p.control, message: problemText(p, m) }))],
       visible,
@@ -355,7 +361,12 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
 
   /** The rule set as Save would save it: with the zone its date conditions are judged in. */
   function ruleSetOnScreen(): RuleSet {
-    return { ...draft, timeZone: draft.timeZone ?? host.timeZone };
+    return { ...draft, timeZone: draft.timeZone ?? host.timeZone, language: ruleSetLanguage() };
+  }
+
+  /** The saved language, else the admin's kintone language (the relay writes to LINE users in it). */
+  function ruleSetLanguage(): "ja" | "en" {
+    return draft.language ?? (host.language === "ja" ? "ja" : "en");
   }
 
   /** After Save: the relay keeps the app's rule set; unreachable is no failure of the save. */
@@ -398,8 +409,9 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
         newSecret: secretInput.value,
         savedAuthorization,
         savedRelayUrl,
-        // The zone date conditions are judged in, by the plugin and the relay alike.
-        ruleSet: { ...result.ruleSet, timeZone: result.ruleSet.timeZone ?? host.timeZone },
+        // The zone date conditions are judged in, by the plugin and the relay alike; the language
+        // the relay writes to LINE users in (the admin's kintone language unless saved otherwise).
+        ruleSet: { ...result.ruleSet, timeZone: result.ruleSet.timeZone ?? host.timeZone, language: ruleSetLanguage() },
       });
       if (!plan.ok) return;
       save.disabled = true;
