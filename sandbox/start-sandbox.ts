@@ -27,6 +27,7 @@ import { planSave } from "../plugin/src/settings/save-plan.js";
 import type { Relay } from "../relay/src/app.js";
 import { systemClock } from "../relay/src/clock.js";
 import { composeRelay } from "../relay/src/compose-relay.js";
+import { deriveAppKey } from "../relay/src/http/app-key.js";
 import type { LogLevel } from "../relay/src/logger.js";
 import type { RelaySettings } from "../relay/src/settings.js";
 import { SANDBOX_APP_NAME, SANDBOX_BOT, SANDBOX_USER, seedDemoApp } from "./demo-data.js";
@@ -129,10 +130,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     await relay.worker.start();
 
     const pages = createKintonePageEmulator({ pluginZip, kintoneUrl: kintoneServer.url, apiToken: DEMO_API_TOKEN });
-    // What the admin's "Save" on the plugin's settings page would store for the demo app.
+    // What the admin's "Save" on the plugin's settings page would store for the demo app: the
+    // demo app's own key (what `npm run app-key -- 1` prints), never the master secret.
     const saved = planSave({
       relayUrl: url,
-      newSecret: relaySecret,
+      appId: String(DEMO_APP_ID),
+      newSecret: deriveAppKey(relaySecret, String(DEMO_APP_ID)),
       savedAuthorization: null,
       savedRelayUrl: null,
       ruleSet: demoRuleSet() as RuleSet,

@@ -16,6 +16,7 @@ import { createKintonePageEmulator } from "../../emulators/kintone-page/kintone-
 import type { RunningServer } from "../../emulators/listen.js";
 import { listen } from "../../emulators/listen.js";
 import { planSave } from "../../plugin/src/settings/save-plan.js";
+import { deriveAppKey } from "../../relay/src/http/app-key.js";
 import type { RuleSet } from "../../common/rules/rule-set.js";
 import type { Stack } from "../helpers/start-stack.js";
 import { startStack } from "../helpers/start-stack.js";
@@ -149,7 +150,9 @@ export async function startPageStack(pluginZip: Buffer, options: { language?: st
     configure(ruleSet, configureOptions = {}) {
       const result = planSave({
         relayUrl: configureOptions.relayUrl ?? stack.relayUrl,
-        newSecret: configureOptions.secret ?? stack.relaySecret,
+        appId: String(appId),
+        // What an admin pastes: this app's key (npm run app-key -- <appId>), not the master secret.
+        newSecret: configureOptions.secret ?? deriveAppKey(stack.relaySecret, String(appId)),
         savedAuthorization: null,
         savedRelayUrl: null,
         ruleSet,

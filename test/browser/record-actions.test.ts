@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoRuleSet } from "../../emulators/demo-app.js";
 import { listen } from "../../emulators/listen.js";
 import type { RuleSet } from "../../common/rules/rule-set.js";
+import { deriveAppKey } from "../../relay/src/http/app-key.js";
 import { waitFor } from "../helpers/start-stack.js";
 import type { Browser, PageStack } from "./browser-harness.js";
 import { ensurePluginBuilt, launchBrowser, runAction, startPageStack, waitForKintonePage } from "./browser-harness.js";
@@ -43,6 +44,9 @@ function blockingRuleSet(): RuleSet {
   return { version: 1, rules: set.rules.map((rule) => ({ ...rule, blockOnFailure: true })) };
 }
 
+/** The key the settings page saved for the demo app (npm run app-key -- <appId>). */
+const appKey = () => deriveAppKey(ps.stack.relaySecret, String(ps.appId));
+
 describe("process-management actions on the record page", () => {
   it("a matching action sends one notification through the proxy, with the saved secret and rules injected, and one push", async () => {
     ps.configure(demoRuleSet() as RuleSet);
@@ -63,7 +67,8 @@ describe("process-management actions on the record page", () => {
       nextStatus: "Approved",
       rules: JSON.stringify(demoRuleSet()),
     });
-    expect(calls[0]!.headers.Authorization).toBe(`Bearer ${ps.stack.relaySecret}`);
+    // The app's own key and app, from the proxy config the settings page saved.
+    expect(calls[0]!.headers).toMatchObject({ Authorization: `Bearer ${appKey()}`, "X-Relay-App": String(ps.appId) });
     expect(calls[0]!.status).toBe(202);
 
     const pushes = await waitFor(() => ps.stack.line.pushesTo(USER).length > 0 && ps.stack.line.pushesTo(USER), 10_000, "the push");
@@ -144,8 +149,30 @@ describe("process-management actions on the record page", () => {
     );
     expect(status).toBe(202);
     const call = notificationCalls(id).at(-1)!;
-    expect(call.headers.Authorization).toBe(`Bearer ${ps.stack.relaySecret}`);
+    expect(call.headers).toMatchObject({ Authorization: `Bearer ${appKey()}`, "X-Relay-App": String(ps.appId) });
     expect((JSON.parse(call.body!) as { rules: string }).rules).toBe(JSON.stringify(demoRuleSet()));
+    await page.close();
+  });
+
+  it("a user cannot reach another app from the console: X-Relay-App is kintone's saved one, and the relay refuses app 2 (403), storing nothing", async () => {
+    ps.configure(demoRuleSet() as RuleSet);
+    const { page, id } = await openRecord();
+    const notificationsBefore = (ps.stack.store.db.prepare("SELECT count(*) AS n FROM notifications").get() as { n: number }).n;
+    const [body, status] = await page.evaluate(
+      ([url, recordId]) => {
+        const k = (window as unknown as {
+          kintone: { $PLUGIN_ID: string; plugin: { app: { proxy(...args: unknown[]): Promise<[string, number]> } } };
+        }).kintone;
+        return k.plugin.app.proxy(k.$PLUGIN_ID, url, "POST", { "X-Relay-App": "2", "Content-Type": "application/json" }, {
+          appId: "2", recordId, action: "Approve", status: "Submitted", nextStatus: "Approved",
+        });
+      },
+      [`${ps.stack.relayUrl}/v1/notifications`, id] as const,
+    );
+    expect(status).toBe(403);
+    expect((JSON.parse(body) as { error: { code: string } }).error.code).toBe("wrong_app");
+    expect(notificationCalls(id).at(-1)!.headers).toMatchObject({ "X-Relay-App": String(ps.appId) });
+    expect((ps.stack.store.db.prepare("SELECT count(*) AS n FROM notifications").get() as { n: number }).n).toBe(notificationsBefore);
     await page.close();
   });
 

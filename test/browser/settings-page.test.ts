@@ -18,8 +18,11 @@ import {
   selectedChoices,
   toggleChoice,
 } from "./kuc-driver.js";
+import { deriveAppKey } from "../../relay/src/http/app-key.js";
 
 const USER = `U${"c3".repeat(16)}`;
+/** What the admin pastes into the settings page: this app's key (npm run app-key -- <appId>). */
+const appKey = (appId: number | string = ps.appId) => deriveAppKey(ps.stack.relaySecret, String(appId));
 let browser: Browser;
 let ps: PageStack;
 
@@ -61,7 +64,7 @@ const savedRuleSet = (): RuleSet => JSON.parse(ps.pages.config(ps.appId).ruleSet
 
 describe("settings page", () => {
   it("fill, test, preview, save; reload shows the values; the secret is in neither getConfig nor the page", async () => {
-    const secret = ps.stack.relaySecret;
+    const secret = appKey();
     const page = await openSettings();
 
     await fillText(page, ".kline-relay-url", ps.stack.relayUrl);
@@ -69,7 +72,7 @@ describe("settings page", () => {
     await page.locator("#kline-secret-input").fill("wrong-secret");
     await clickButton(page, ".kline-test");
     await page.locator(".kline-test-failed").waitFor();
-    expect(await page.locator(".kline-test-result").textContent()).toContain("The secret is wrong");
+    expect(await page.locator(".kline-test-result").textContent()).toContain("The app key is wrong");
     await page.locator("#kline-secret-input").fill(secret);
     await clickButton(page, ".kline-test");
     await page.locator(".kline-test-ok").waitFor();
@@ -156,7 +159,7 @@ describe("settings page", () => {
       ["GET", `${ps.stack.relayUrl}/v1/`],
       ["POST", `${ps.stack.relayUrl}/v1/`],
     ]);
-    for (const entry of proxyConfigs) expect(entry.headers).toEqual({ Authorization: `Bearer ${secret}` });
+    for (const entry of proxyConfigs) expect(entry.headers).toEqual({ Authorization: `Bearer ${secret}`, "X-Relay-App": String(ps.appId) });
     expect(proxyConfigs.find((p) => p.method === "POST")!.data).toEqual({ rules: config.ruleSet });
     expect(JSON.stringify(config)).not.toContain(secret);
 
@@ -177,7 +180,7 @@ describe("settings page", () => {
     await fillText(page, ".kline-rule-name", "Approved -> the customer");
     await clickButton(page, ".kline-save");
     await page.locator(".kline-status.kline-saved").waitFor();
-    for (const entry of ps.pages.proxyConfigs(ps.appId)) expect(entry.headers).toEqual({ Authorization: `Bearer ${secret}` });
+    for (const entry of ps.pages.proxyConfigs(ps.appId)) expect(entry.headers).toEqual({ Authorization: `Bearer ${secret}`, "X-Relay-App": String(ps.appId) });
     await page.close();
 
     // The saved settings drive the record page; the secret never reaches it.
@@ -314,7 +317,7 @@ describe("settings page", () => {
 
   it("relay down: Test connection says what cannot be reached, where and why; Save still saves", async () => {
     ps.configure(demoRuleSet() as RuleSet);
-    const secret = ps.stack.relaySecret;
+    const secret = appKey();
     const down = "http://127.0.0.1:9";
     const page = await openSettings();
     await page.locator(".kline-rule").waitFor();
@@ -341,7 +344,7 @@ describe("settings page", () => {
     expect(ps.pages.config(ps.appId).relayUrl).toBe(down);
     const configs = ps.pages.proxyConfigs(ps.appId).filter((p) => p.url === `${down}/v1/`);
     expect(configs.map((p) => p.method).sort()).toEqual(["GET", "POST"]);
-    for (const entry of configs) expect(entry.headers).toEqual({ Authorization: `Bearer ${secret}` });
+    for (const entry of configs) expect(entry.headers).toEqual({ Authorization: `Bearer ${secret}`, "X-Relay-App": String(ps.appId) });
     // The secret left the old address.
     for (const entry of ps.pages.proxyConfigs(ps.appId).filter((p) => p.url === `${ps.stack.relayUrl}/v1/`)) {
       expect(entry.headers).toEqual({});
@@ -363,7 +366,7 @@ describe("settings page", () => {
 
   it("Test connection tests what is on screen, through kintone.proxy: the saved or typed secret, the rules being edited", async () => {
     ps.configure(demoRuleSet() as RuleSet);
-    const secret = ps.stack.relaySecret;
+    const secret = appKey();
     const pingCalls = () => ps.pages.proxyCalls.filter((c) => c.url === `${ps.stack.relayUrl}/v1/ping`);
     const refusedBefore = ps.pages.refusedCalls.length;
     const page = await openSettings();
@@ -376,15 +379,22 @@ describe("settings page", () => {
     expect(await page.locator(".kline-test-result").textContent()).toContain("(1 rule(s))");
     const saved = pingCalls().at(-1)!;
     expect(saved).toMatchObject({ api: "kintone.proxy", page: "config", method: "POST", status: 200 });
-    expect(saved.headers.Authorization).toBe(`Bearer ${secret}`);
+    expect(saved.headers).toMatchObject({ Authorization: `Bearer ${secret}`, "X-Relay-App": String(ps.appId) });
 
     // A wrong typed secret: the relay refuses it, and the page says the secret is wrong.
     await clickButton(page, ".kline-secret-replace");
     await page.locator("#kline-secret-input").fill("not-the-relay-secret-0123");
     await clickButton(page, ".kline-test");
     await page.locator(".kline-test-failed").waitFor();
-    expect(await page.locator(".kline-test-result").textContent()).toContain("The secret is wrong");
+    expect(await page.locator(".kline-test-result").textContent()).toContain("The app key is wrong");
     expect(pingCalls().at(-1)).toMatchObject({ status: 401, headers: { Authorization: "Bearer not-the-relay-secret-0123" } });
+
+    // Another app's key: the relay refuses it for this app (403), and the page says whose it is not.
+    await page.locator("#kline-secret-input").fill(appKey(ps.appId + 1));
+    await clickButton(page, ".kline-test");
+    await page.locator(".kline-test-failed").waitFor();
+    expect(await page.locator(".kline-test-result").textContent()).toContain(`The key belongs to another app: the relay refused it for app ${ps.appId} (403`);
+    expect(pingCalls().at(-1)).toMatchObject({ status: 403, headers: { Authorization: `Bearer ${appKey(ps.appId + 1)}`, "X-Relay-App": String(ps.appId) } });
 
     // The right secret, and a rule on screen the relay refuses: its path and the relay's words.
     await page.locator("#kline-secret-input").fill(secret);
@@ -472,7 +482,7 @@ describe("settings page", () => {
     // It went through kintone.proxy with the saved secret, after setConfig and setProxyConfig.
     const put = ps.pages.proxyCalls.filter((c) => c.method === "PUT").at(-1)!;
     expect(put).toMatchObject({ api: "kintone.proxy", page: "config", url: `${ps.stack.relayUrl}/v1/apps/${ps.appId}/rules`, status: 200 });
-    expect(put.headers.Authorization).toBe(`Bearer ${ps.stack.relaySecret}`);
+    expect(put.headers).toMatchObject({ Authorization: `Bearer ${appKey()}`, "X-Relay-App": String(ps.appId) });
     expect(JSON.parse(put.body!)).toEqual({ rules: onScreen });
     expect(ps.pages.proxyCalls.filter((c) => c.page === "config" && c.api === "kintone.plugin.app.proxy")).toEqual([]);
     await page.close();
@@ -491,7 +501,12 @@ describe("settings page", () => {
       await page.locator("#kline-secret-input").fill("not-the-relay-secret-0123");
       await clickButton(page, ".kline-test");
       await page.locator(".kline-test-failed").waitFor();
-      expect(await page.locator(".kline-test-result").textContent()).toContain("シークレットが正しくありません");
+      expect(await page.locator(".kline-test-result").textContent()).toContain("アプリキーが正しくありません");
+      expect(await page.locator(".kline-key-howto").textContent()).toContain(`「npm run app-key -- ${ps.appId}」で発行します`);
+      await page.locator("#kline-secret-input").fill(appKey(ps.appId + 1));
+      await clickButton(page, ".kline-test");
+      await page.locator(".kline-test-failed").waitFor();
+      expect(await page.locator(".kline-test-result").textContent()).toContain("このキーは別のアプリのものです");
       await page.close();
     } finally {
       ps.pages.loginUser.language = "en";

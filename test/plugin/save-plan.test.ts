@@ -5,15 +5,15 @@ import { ErrorBoard, normalizePath } from "../../plugin/src/settings/error-paths
 const empty = { version: 1 as const, rules: [] };
 
 describe("planSave", () => {
-  it("puts the secret only in proxy config headers, and the rules in setConfig and the POST data", () => {
-    const result = planSave({ relayUrl: "https://relay.example.com/", newSecret: "s3cret", savedAuthorization: null, savedRelayUrl: null, ruleSet: empty });
+  it("puts the app key and X-Relay-App only in proxy config headers, and the rules in setConfig and the POST data", () => {
+    const result = planSave({ appId: "7", relayUrl: "https://relay.example.com/", newSecret: "s3cret", savedAuthorization: null, savedRelayUrl: null, ruleSet: empty });
     expect(result).toEqual({
       ok: true,
       plan: {
         config: { relayUrl: "https://relay.example.com", ruleSet: JSON.stringify(empty) },
         proxyConfigs: [
-          { url: "https://relay.example.com/v1/", method: "POST", headers: { Authorization: "Bearer s3cret" }, data: { rules: JSON.stringify(empty) } },
-          { url: "https://relay.example.com/v1/", method: "GET", headers: { Authorization: "Bearer s3cret" }, data: {} },
+          { url: "https://relay.example.com/v1/", method: "POST", headers: { Authorization: "Bearer s3cret", "X-Relay-App": "7" }, data: { rules: JSON.stringify(empty) } },
+          { url: "https://relay.example.com/v1/", method: "GET", headers: { Authorization: "Bearer s3cret", "X-Relay-App": "7" }, data: {} },
         ],
       },
     });
@@ -21,12 +21,15 @@ describe("planSave", () => {
   });
 
   it("keeps the saved secret when none is typed", () => {
-    const result = planSave({ relayUrl: "https://r.example", newSecret: "", savedAuthorization: "Bearer old", savedRelayUrl: "https://r.example", ruleSet: empty });
-    expect(result.ok && result.plan.proxyConfigs.map((p) => p.headers)).toEqual([{ Authorization: "Bearer old" }, { Authorization: "Bearer old" }]);
+    const result = planSave({ appId: "7", relayUrl: "https://r.example", newSecret: "", savedAuthorization: "Bearer old", savedRelayUrl: "https://r.example", ruleSet: empty });
+    expect(result.ok && result.plan.proxyConfigs.map((p) => p.headers)).toEqual([
+      { Authorization: "Bearer old", "X-Relay-App": "7" },
+      { Authorization: "Bearer old", "X-Relay-App": "7" },
+    ]);
   });
 
   it("clears the proxy configs of a relay URL no longer used", () => {
-    const result = planSave({ relayUrl: "https://new.example", newSecret: "x", savedAuthorization: "Bearer old", savedRelayUrl: "https://old.example", ruleSet: empty });
+    const result = planSave({ appId: "7", relayUrl: "https://new.example", newSecret: "x", savedAuthorization: "Bearer old", savedRelayUrl: "https://old.example", ruleSet: empty });
     expect(result.ok && result.plan.proxyConfigs.slice(0, 2)).toEqual([
       { url: "https://old.example/v1/", method: "POST", headers: {}, data: {} },
       { url: "https://old.example/v1/", method: "GET", headers: {}, data: {} },
@@ -34,7 +37,7 @@ describe("planSave", () => {
   });
 
   it("refuses a missing secret and a bad URL, naming the control", () => {
-    expect(planSave({ relayUrl: "relay", newSecret: "", savedAuthorization: null, savedRelayUrl: null, ruleSet: empty })).toEqual({
+    expect(planSave({ appId: "7", relayUrl: "relay", newSecret: "", savedAuthorization: null, savedRelayUrl: null, ruleSet: empty })).toEqual({
       ok: false,
       problems: [
         { control: "relayUrl", code: "invalidUrl" },

@@ -1,7 +1,7 @@
 /**
  * What "Test connection" and the registration on Save tell the admin: what failed (the relay,
  * through kintone's proxy), where (the URL it tried), why (no connection, no answer in time, a
- * wrong secret, a rule the relay refuses) and what to do. Saving never depends on the relay, so a
+ * wrong key, another app's key, a rule the relay refuses) and what to do. Saving never depends on the relay, so a
  * failure says the settings can still be saved.
  */
 import type { PingResult } from "../relay-client";
@@ -25,9 +25,10 @@ export function unreachableReason(message: string): string {
   return reason === "" || reason === "[object Object]" ? "" : reason;
 }
 
-export function connectionFailureText(error: unknown, relayUrl: string, m: SettingsMessages): string {
+export function connectionFailureText(error: unknown, relayUrl: string, m: SettingsMessages, appId = ""): string {
   if (!(error instanceof RelayError)) return m.testFailedOther(relayUrl, error instanceof Error ? error.message : String(error));
   if (error.status === 401) return m.testUnauthorized;
+  if (error.status === 403) return m.testWrongApp(appId);
   if (error.code === "timeout") return m.testTimeout(relayUrl, error.message);
   if (error.status === 0) return m.testUnreachable(relayUrl, unreachableReason(error.message));
   if (error.status === 502 || error.status === 503 || error.status === 504) return m.testBadGateway(relayUrl, error.status);
@@ -45,8 +46,9 @@ export function pingResultText(ping: PingResult, m: SettingsMessages): { ok: boo
 }
 
 /** After Save: whether the relay now has the rule set, and if not, when it will. */
-export function registrationFailureText(error: unknown, relayUrl: string, m: SettingsMessages): string {
+export function registrationFailureText(error: unknown, relayUrl: string, m: SettingsMessages, appId = ""): string {
   if (error instanceof RelayError && error.status === 401) return m.registerUnauthorized;
+  if (error instanceof RelayError && error.status === 403) return m.registerWrongApp(appId);
   const reason =
     error instanceof RelayError
       ? error.status === 0

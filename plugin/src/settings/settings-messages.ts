@@ -7,18 +7,22 @@ const enMessages = {
   connection: "Relay",
   relayUrl: "Relay URL",
   relayUrlHint: "The address of your relay, e.g. https://relay.example.com",
-  secret: "Relay secret",
-  secretSaved: "A secret is saved (hidden).",
-  secretNone: "No secret saved yet.",
-  secretReplace: "Replace secret",
-  secretPlaceholder: "The relay's RELAY_SECRET",
-  secretKeep: "Leave empty to keep the saved secret.",
+  secret: "App key",
+  secretSaved: "An app key is saved (hidden).",
+  secretNone: "No app key saved yet.",
+  secretReplace: "Replace app key",
+  secretPlaceholder: "This app's key, issued by the relay",
+  secretKeep: "Leave empty to keep the saved app key.",
+  secretHowTo: (appId: string) =>
+    `Whoever runs the relay gets this app's key with: npm run app-key -- ${appId} (the sandbox saves it for you). The key works for this app only.`,
   testConnection: "Test connection",
   testing: "Testing…",
   testOk: (version: string, count: number) => `Connected to relay ${version}. The rules on screen are valid (${count} rule(s)).`,
   testRulesInvalid: "Connected, but the relay does not accept the rules on screen:",
-  testUnauthorized: "The secret is wrong: the relay refused it (401). Enter the relay's RELAY_SECRET.",
-  testNoSecret: "Enter the relay secret first: none is typed or saved.",
+  testUnauthorized: "The app key is wrong: the relay refused it (401). Paste this app's key from the relay.",
+  testWrongApp: (appId: string) =>
+    `The key belongs to another app: the relay refused it for app ${appId} (403; or the key was not issued by this relay). Paste this app's key (npm run app-key -- ${appId}).`,
+  testNoSecret: "Enter the app key first: none is typed or saved.",
   testUnreachable: (url: string, reason: string) =>
     `The relay cannot be reached: kintone's server could not connect to ${url}${reason ? ` (${reason})` : ""}. ` +
     "Check that the relay is running and that this address is reachable from the internet (kintone calls it from its servers, not from your browser). " +
@@ -94,14 +98,16 @@ const enMessages = {
   registerFailed: (url: string, reason: string) =>
     `The rules could not be sent to the relay at ${url} now (${reason}). They are saved; the relay will learn them on the next record action.`,
   registerUnauthorized:
-    "Saved, but the relay refused the secret (401): the secret is wrong, so the relay will refuse notifications too. Replace the secret and save again.",
+    "Saved, but the relay refused the app key (401): the key is wrong, so the relay will refuse notifications too. Replace the key and save again.",
+  registerWrongApp: (appId: string) =>
+    `Saved, but the key belongs to another app: the relay refused it for app ${appId} (403), and will refuse notifications too. Replace it with this app's key (npm run app-key -- ${appId}) and save again.`,
   fixErrors: "Nothing was saved: fix the fields marked in red.",
   loadFailed: (reason: string) => `The app's settings could not be read: ${reason}`,
   savedRulesInvalid: (details: string) => `The saved rules are not valid any more; fix them and save: ${details}`,
   savedRulesUnreadable: "The saved rules could not be read; they start empty here. Saving replaces them.",
   required: "Required.",
   invalidUrl: "Enter an http(s) URL without query or fragment.",
-  secretSpaces: "The secret must not contain spaces.",
+  secretSpaces: "The app key must not contain spaces.",
   unknownField: (code: string) => `"${code}" is not a field of this app (any more). Remove it or pick another field.`,
   notTextField: (label: string) => `"${label}" cannot take a text value: pick a text, radio button or drop-down field.`,
   notAnOption: (value: string, label: string) => `"${value}" is not an option of "${label}".`,
@@ -128,18 +134,22 @@ const jaMessages: SettingsMessages = {
   connection: "中継サーバー",
   relayUrl: "中継サーバーのURL",
   relayUrlHint: "例: https://relay.example.com",
-  secret: "中継サーバーのシークレット",
-  secretSaved: "シークレットは保存済みです(非表示)。",
-  secretNone: "シークレットはまだ保存されていません。",
-  secretReplace: "シークレットを変更",
-  secretPlaceholder: "中継サーバーの RELAY_SECRET",
-  secretKeep: "空のままにすると保存済みのシークレットを使います。",
+  secret: "アプリキー",
+  secretSaved: "アプリキーは保存済みです(非表示)。",
+  secretNone: "アプリキーはまだ保存されていません。",
+  secretReplace: "アプリキーを変更",
+  secretPlaceholder: "中継サーバーが発行したこのアプリのキー",
+  secretKeep: "空のままにすると保存済みのアプリキーを使います。",
+  secretHowTo: (appId) =>
+    `中継サーバーの運用者が「npm run app-key -- ${appId}」で発行します(サンドボックスでは自動で保存されます)。このキーはこのアプリでだけ使えます。`,
   testConnection: "接続テスト",
   testing: "テスト中…",
   testOk: (version, count) => `中継サーバー ${version} に接続しました。画面のルール(${count} 件)は正しい形式です。`,
   testRulesInvalid: "接続できましたが、中継サーバーは画面のルールを受け付けませんでした:",
-  testUnauthorized: "シークレットが正しくありません(中継サーバーが401で拒否しました)。中継サーバーの RELAY_SECRET を入力してください。",
-  testNoSecret: "先にシークレットを入力してください(入力も保存もされていません)。",
+  testUnauthorized: "アプリキーが正しくありません(中継サーバーが401で拒否しました)。中継サーバーが発行したこのアプリのキーを貼り付けてください。",
+  testWrongApp: (appId) =>
+    `このキーは別のアプリのものです(中継サーバーがアプリ ${appId} では使えないとして403で拒否しました。この中継サーバーが発行したキーではない可能性もあります)。「npm run app-key -- ${appId}」で発行したこのアプリのキーを貼り付けてください。`,
+  testNoSecret: "先にアプリキーを入力してください(入力も保存もされていません)。",
   testUnreachable: (url, reason) =>
     `中継サーバーに接続できません: kintoneのサーバーから ${url} に接続できませんでした${reason ? `(${reason})` : ""}。` +
     "中継サーバーが起動していて、このアドレスにインターネットから接続できるか確認してください(接続するのはブラウザーではなくkintoneのサーバーです)。" +
@@ -214,14 +224,16 @@ const jaMessages: SettingsMessages = {
   registerFailed: (url, reason) =>
     `今は ${url} の中継サーバーにルールを送れませんでした(${reason})。設定は保存済みです。次にレコードでアクションが実行されたときに、中継サーバーへ届きます。`,
   registerUnauthorized:
-    "保存しましたが、中継サーバーがシークレットを拒否しました(401)。シークレットが正しくないため、通知も拒否されます。シークレットを変更して、もう一度保存してください。",
+    "保存しましたが、中継サーバーがアプリキーを拒否しました(401)。キーが正しくないため、通知も拒否されます。アプリキーを変更して、もう一度保存してください。",
+  registerWrongApp: (appId) =>
+    `保存しましたが、このキーは別のアプリのものです(中継サーバーがアプリ ${appId} では使えないとして403で拒否しました)。通知も拒否されます。「npm run app-key -- ${appId}」で発行したキーに変更して、もう一度保存してください。`,
   fixErrors: "保存していません。赤字の項目を修正してください。",
   loadFailed: (reason) => `アプリの設定を読み込めませんでした: ${reason}`,
   savedRulesInvalid: (details) => `保存済みのルールが正しくありません。修正して保存してください: ${details}`,
   savedRulesUnreadable: "保存済みのルールを読み込めなかったため、空の状態で表示しています。保存すると置き換わります。",
   required: "必須です。",
   invalidUrl: "http(s) のURLを入力してください(クエリやフラグメントは不可)。",
-  secretSpaces: "シークレットに空白は使えません。",
+  secretSpaces: "アプリキーに空白は使えません。",
   unknownField: (code) => `「${code}」はこのアプリのフィールドではありません。削除するか、別のフィールドを選んでください。`,
   notTextField: (label) => `「${label}」には文字列を書き込めません。文字列・ラジオボタン・ドロップダウンのフィールドを選んでください。`,
   notAnOption: (value, label) => `「${value}」は「${label}」の選択肢にありません。`,

@@ -16,7 +16,8 @@ import { Button, Notification, Text, onValue } from "./kuc";
 import type { ProcessAction } from "./rule-editor";
 import { renderRuleEditor } from "./rule-editor";
 import type { SaveProblem } from "./save-plan";
-import { planSave, validateRelayUrl } from "./save-plan";
+import { checkSavedConsistency, planSave, runSave, validateRelayUrl } from "./save-plan";
+import { saveMessages } from "./save-messages";
 import { synthesizeRecord } from "./sample-record";
 import type { SettingsMessages } from "./settings-messages";
 import { settingsMessages } from "./settings-messages";
@@ -128,6 +129,16 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
   const registerResult = el("div", "kline-register-result");
   registerResult.setAttribute("aria-live", "polite");
   root.append(status, registerResult);
+  // A save that stopped between setProxyConfig and setConfig (save-plan.ts: runSave) shows here.
+  const repairBox = el("div", "kline-save-repair");
+  root.append(repairBox);
+  const consistency = checkSavedConsistency(saved, (url, method) => host.getProxyConfig(url, method));
+  if (!consistency.ok) {
+    const sm = saveMessages(host.language);
+    const again = new Button({ className: "kline-save-again", text: sm.saveAgain, type: "normal" });
+    again.addEventListener("click", () => save.click());
+    repairBox.append(el("div", "kline-error-line", sm.inconsistent(consistency.problem)), again);
+  }
   if (parsedSaved && !parsedSaved.ok) {
     status.classList.add("kline-error-line");
     status.textContent = repairable?.ok
@@ -170,6 +181,7 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
   secretInput.setAttribute("aria-label", m.secret);
   secretInput.dataset.errorPath = "secret";
   const secretHint = el("div", "kline-hint", savedAuthorization ? m.secretKeep : "");
+  const keyHowTo = el("div", "kline-hint kline-key-howto", m.secretHowTo(String(appId)));
   const secretError = el("div", "kline-error-line kline-secret-error");
   secretError.hidden = true;
   errors.register("secret", (message) => {
@@ -186,7 +198,7 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
   });
   secretLabel.htmlFor = "kline-secret-input";
   secretInput.id = "kline-secret-input";
-  secretBox.append(secretLabel, secretState, replace, secretInput, secretHint, secretError);
+  secretBox.append(secretLabel, secretState, replace, secretInput, secretHint, keyHowTo, secretError);
 
   const testButton = new Button({ className: "kline-test", text: m.testConnection });
   const testResult = el("div", "kline-test-result");
@@ -317,6 +329,7 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
     if (url) problems.push(url);
     const plan = planSave({
       relayUrl: relayUrl.value ?? "",
+      appId: String(appId),
       newSecret: secretInput.value,
       savedAuthorization,
       savedRelayUrl,
@@ -346,14 +359,14 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
     testResult.textContent = m.testing;
     testButton.disabled = true;
     try {
-      const client = settingsRelayClient(host, relayUrl.value ?? "", authorization, RELAY_TIMEOUT_MS);
+      const client = settingsRelayClient(host, relayUrl.value ?? "", authorization, String(appId), RELAY_TIMEOUT_MS);
       const ping = await client.ping(JSON.stringify(ruleSetOnScreen()));
       const { ok, text } = pingResultText(ping, m);
       testResult.classList.add(ok ? "kline-test-ok" : "kline-test-warn");
       testResult.textContent = text;
     } catch (error) {
       testResult.classList.add("kline-test-failed");
-      testResult.textContent = connectionFailureText(error, normalizeRelayUrl(relayUrl.value ?? ""), m);
+      testResult.textContent = connectionFailureText(error, normalizeRelayUrl(relayUrl.value ?? ""), m, String(appId));
     } finally {
       testButton.disabled = false;
     }
@@ -374,13 +387,13 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
     registerResult.className = "kline-register-result";
     registerResult.textContent = m.registering;
     try {
-      const client = settingsRelayClient(host, relayUrlValue, authorization, RELAY_TIMEOUT_MS);
+      const client = settingsRelayClient(host, relayUrlValue, authorization, String(appId), RELAY_TIMEOUT_MS);
       const registered = await client.registerRules(String(appId), rules);
       registerResult.classList.add("kline-registered");
       registerResult.textContent = m.registered(registered.version);
     } catch (error) {
       registerResult.classList.add("kline-register-failed");
-      registerResult.textContent = registrationFailureText(error, relayUrlValue, m);
+      registerResult.textContent = registrationFailureText(error, relayUrlValue, m, String(appId));
     }
   }
 
@@ -406,6 +419,7 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
       if (!result.ok) return;
       const plan = planSave({
         relayUrl: relayUrl.value ?? "",
+        appId: String(appId),
         newSecret: secretInput.value,
         savedAuthorization,
         savedRelayUrl,
@@ -415,14 +429,18 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
       });
       if (!plan.ok) return;
       save.disabled = true;
-      try {
-        for (const entry of plan.plan.proxyConfigs) {
-          await host.setProxyConfig(entry.url, entry.method, entry.headers, entry.data);
-        }
-        await host.setConfig(plan.plan.config);
-      } finally {
+      const outcome = await runSave(plan.plan, host).finally(() => {
         save.disabled = false;
+      });
+      if (!outcome.ok) {
+        const text = saveMessages(host.language).saveFailed(outcome.step, outcome.detail);
+        status.classList.remove("kline-saved");
+        status.classList.add("kline-error-line");
+        status.textContent = text;
+        new Notification({ text, type: "danger", duration: 10000 }).open();
+        return;
       }
+      repairBox.replaceChildren();
       savedAuthorization = plan.plan.proxyConfigs.at(-1)?.headers.Authorization ?? savedAuthorization;
       savedRelayUrl = plan.plan.config[CONFIG_KEYS.relayUrl] ?? savedRelayUrl;
       secretInput.value = "";

@@ -3,6 +3,9 @@ import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 /** A kintone app ID as the relay names apps (path, body, X-Relay-App): a positive whole number. */
 export const APP_ID_PATTERN = /^[1-9][0-9]{0,17}$/;
 
+/** What every app key looks like: 32 bytes of HMAC in base64url. */
+export const APP_KEY_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
 /**
  * The key of one app: HMAC-SHA256 of "app:<appId>" keyed with a relay secret, base64url. A key is
  * derived, never stored: rotating RELAY_SECRET rotates every app key with it.

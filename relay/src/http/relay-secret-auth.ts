@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
-import { APP_ID_PATTERN, isAppKey, sameSecret } from "./app-key.js";
+import { APP_ID_PATTERN, APP_KEY_SHAPE, isAppKey, sameSecret } from "./app-key.js";
 import { HttpError } from "./http-error.js";
 
 export const APP_HEADER = "X-Relay-App";
@@ -16,8 +16,9 @@ const unauthorized = (message: string) => (c: Context) => c.json({ error: { code
  *   which app's key to derive and compare (an HMAC cannot be read backwards); kintone's server
  *   sends both from the plugin's proxy config, and its saved headers override the browser's.
  *
- * An app key for another app than X-Relay-App names (or no key of any app) is a 403 `wrong_app`;
- * without X-Relay-App, a bearer that is no RELAY_SECRET is a 401. Secrets and keys are compared
+ * A key shaped like an app key that is not the key of the app X-Relay-App names is a 403
+ * `wrong_app` (an HMAC cannot say whose key it is instead); without X-Relay-App, or a bearer
+ * shaped like no app key, that is no RELAY_SECRET: 401. Secrets and keys are compared
  * through hashes, so timing says nothing about them. A malformed Authorization header is a 401
  * too (Hono would answer 400), so the header's form tells a caller nothing more.
  */
@@ -33,12 +34,16 @@ export function requireRelaySecret(secrets: readonly string[]): MiddlewareHandle
         return true;
       }
       const appId = c.req.header(APP_HEADER)?.trim();
-      if (appId === undefined || appId === "") return false;
+      if (appId === undefined || appId === "" || !APP_KEY_SHAPE.test(token)) return false;
       if (!APP_ID_PATTERN.test(appId)) {
         throw new HttpError(400, "invalid_request", `${APP_HEADER}: must be the kintone app ID (a positive whole number), got "${appId}"`);
       }
       if (!isAppKey(secrets, appId, token)) {
-        throw new HttpError(403, "wrong_app", `the bearer key is not app ${appId}'s key (${APP_HEADER}: ${appId}); get it with: npm run app-key -- ${appId}`);
+        throw new HttpError(
+          403,
+          "wrong_app",
+          `the bearer key is not app ${appId}'s key (${APP_HEADER}: ${appId}): another app's, or not issued by this relay; get it with: npm run app-key -- ${appId}`,
+        );
       }
       c.set("principal", { kind: "app", appId });
       return true;
