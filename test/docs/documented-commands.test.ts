@@ -48,6 +48,7 @@ const EVIDENCE: Record<string, () => void> = {
   },
   "npm run backup -- backup.sqlite": () => expect(read("test/relay/backup.test.ts")).toContain('"backup", "--"'),
   "npm run backup -- <file>": () => expect(read("test/relay/backup.test.ts")).toContain('"backup", "--"'),
+  "npm run app-key -- <appId>": () => expect(read("test/security/app-credentials.test.ts")).toContain('"app-key", "--"'),
   "npm run bench:webhook": () => expect(read("test/relay/bench-webhook.test.ts")).toContain('"bench:webhook"'),
   "npm run check:boundaries": () => expect(pkg.scripts.test).toContain("npm run check:boundaries"),
   "npm run schema": () => {

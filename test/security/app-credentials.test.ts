@@ -1,3 +1,5 @@
+import { execFile } from "node:child_process";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { demoRuleSet } from "../../emulators/demo-app.js";
 import { deriveAppKey } from "../../relay/src/http/app-key.js";
@@ -8,6 +10,7 @@ import { approvalRequest, startStack, waitFor, type Stack } from "../helpers/sta
  * only for that app, whatever the body, the path or X-Relay-App say; the master secret works for
  * every app. Everything goes through real HTTP; "nothing stored" is every row of every table.
  */
+const ROOT = join(import.meta.dirname, "../..");
 const OTHER_SECRET = "previous-relay-secret-0123456789";
 let stack: Stack;
 let key1: string;
@@ -144,4 +147,29 @@ describe("the master secret (the operator's tools)", () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ groups: [] });
   });
+});
+
+describe("npm run app-key -- <appId>", () => {
+  const run = (args: string[], env: Record<string, string>) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile("npm", ["run", "--silent", "app-key", "--", ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env } }, (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
+      );
+    });
+
+  it("prints the key the relay issues; one clear line for a missing secret or a bad appId", async () => {
+    const printed = await run(["2"], { RELAY_SECRET: `${stack.relaySecret},${OTHER_SECRET}` });
+    expect(printed).toMatchObject({ code: 0, stderr: "" });
+    const issued = (await (await call("/v1/apps/2/key", { bearer: stack.relaySecret })).json()) as { key: string };
+    expect(printed.stdout).toBe(`${issued.key}\n`);
+    // The printed key works for its app.
+    expect((await call("/v1/records/2/1/deliveries", { bearer: printed.stdout.trim(), app: "2" })).status).toBe(200);
+
+    const missing = await run(["2"], {});
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^app-key: RELAY_SECRET: missing/)]);
+    const bad = await run(["abc"], { RELAY_SECRET: stack.relaySecret });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split("\n")).toEqual([expect.stringContaining('"abc" is not a kintone app ID')]);
+  }, 30_000);
 });
