@@ -39,9 +39,11 @@ const EVIDENCE: Record<string, () => void> = {
   "npm test": () => expect(read(".ci/run")).toMatch(/^npm test$/m),
   "npm run build": () => expect(pkg.scripts.test).toContain("npm run build"),
   "npm start": () => {
-    // The sandbox test starts exactly what `npm start` runs (start.ts); the crash tests start the
-    // production entry it hands over to when settings are present.
-    expect(pkg.scripts.start).toBe("node --import tsx start.ts");
+    // `npm start` runs start.ts compiled (scripts/start.mjs builds it when stale; the bundle test
+    // starts it); the sandbox test starts start.ts itself; the crash tests start the production
+    // entry it hands over to when settings are present.
+    expect(pkg.scripts.start).toBe("node scripts/start.mjs");
+    expect(read("test/relay/relay-bundle.test.ts")).toContain('"scripts/start.mjs"');
     expect(read("test/integration/sandbox.test.ts")).toContain('join(ROOT, "start.ts")');
     expect(read("start.ts")).toContain('import("./relay/src/server.js")');
     expect(read("test/helpers/relay-process.ts")).toContain('"relay/src/server.ts"');
