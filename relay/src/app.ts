@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { appKeyRoute } from "./apps/app-key-route.js";
 import { appRulesRoute } from "./apps/app-rules-route.js";
 import { pingRoute } from "./apps/ping-route.js";
+import { testMessageRoute } from "./apps/test-message-route.js";
 import type { Clock } from "./clock.js";
 import { limitBody } from "./http/body-limit.js";
 import { jsonErrorHandler } from "./http/error-handler.js";
@@ -23,9 +24,6 @@ import { groupsRoute, linkCodesRoute } from "./webhook/link-codes-route.js";
 import { createWebhookEventHandler } from "./webhook/process-webhook-event.js";
 import { webhookRoute } from "./webhook/webhook-route.js";
 import { createJobRunner, type JobRunner } from "./worker/job-runner.js";
-import { kintoneWebhookRoute } from "./kintone-webhook/kintone-webhook-route.js";
-import type { KintoneRecordQuery } from "./reminders/kintone-record-query.js";
-import { createReminderScheduler, type ReminderScheduler } from "./reminders/reminder-scheduler.js";
 
 export const RELAY_VERSION = "0.1.0";
 
@@ -42,20 +40,12 @@ export interface RelayDeps {
   tokens: PostbackTokens;
   clock: Clock;
   logger: Logger;
-  /** kintone's KINTONE_WEBHOOK_TOKEN (absent: no /kintone/webhook route). */
-  kintoneWebhookToken?: string;
-  /** Reads the records a reminder is about; absent: reminders never run. */
-  records?: KintoneRecordQuery;
-  /** How often the reminder scheduler reads the clock (default 30 s). */
-  reminderIntervalMs?: number;
   worker?: { concurrency?: number; retryBaseMs?: number };
 }
 
 export interface Relay {
   app: Hono;
   worker: JobRunner;
-  /** Reminder rules: start() after the worker, stop() before closing the store. */
-  reminders: ReminderScheduler;
 }
 
 /** Builds the relay from its dependencies. Never listens: relay/src/server.ts serves `app`. */
@@ -114,22 +104,6 @@ export function createRelay(deps: RelayDeps): Relay {
     webhookRoute({ channelSecret: settings.lineChannelSecret, store, clock, logger, onStored: () => worker.wake() }),
   );
 
-  if (deps.kintoneWebhookToken) {
-    app.route(
-      "/kintone/webhook",
-      kintoneWebhookRoute({ token: deps.kintoneWebhookToken, store, clock, logger, onEnqueued: () => worker.wake() }),
-    );
-  }
-  const reminders = createReminderScheduler({
-    store,
-    records: deps.records ?? { findRecords: () => Promise.reject(new Error("no kintone record reader configured")) },
-    formFields,
-    clock,
-    logger,
-    onEnqueued: () => worker.wake(),
-    intervalMs: deps.reminderIntervalMs,
-  });
-
   // Sets the principal (master secret, or one app's key); each route then checks the app it
   // touches with requireAppAccess (http/principal.ts).
   app.use("/v1/*", requireRelaySecret(settings.relaySecrets));
@@ -142,6 +116,7 @@ export function createRelay(deps: RelayDeps): Relay {
   app.route("/v1/ping", pingRoute({ version: RELAY_VERSION }));
   app.route("/v1/apps", appRulesRoute({ store, clock, logger }));
   app.route("/v1/apps", appKeyRoute({ relaySecrets: settings.relaySecrets }));
+  app.route("/v1/apps", testMessageRoute({ store, kintone: deps.kintone, formFields, push: deps.push, tokens: deps.tokens, logger, kintoneBaseUrl: settings.kintoneBaseUrl, language: settings.language }));
 
-  return { app, worker, reminders };
+  return { app, worker };
 }
