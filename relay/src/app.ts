@@ -4,6 +4,7 @@ import { appRulesRoute } from "./apps/app-rules-route.js";
 import { pingRoute } from "./apps/ping-route.js";
 import { testMessageRoute } from "./apps/test-message-route.js";
 import type { Clock } from "./clock.js";
+import { deadLettersRoute } from "./dead-letters/dead-letters-route.js";
 import { limitBody } from "./http/body-limit.js";
 import { jsonErrorHandler } from "./http/error-handler.js";
 import { requireRelaySecret } from "./http/relay-secret-auth.js";
@@ -23,6 +24,7 @@ import type { RelayStore } from "./store/relay-store.js";
 import { groupsRoute, linkCodesRoute } from "./webhook/link-codes-route.js";
 import { createWebhookEventHandler } from "./webhook/process-webhook-event.js";
 import { webhookRoute } from "./webhook/webhook-route.js";
+import { DEFAULT_MAX_UNFINISHED_JOBS, refuseWhenBacklogged } from "./worker/backlog-guard.js";
 import { createJobRunner, type JobRunner } from "./worker/job-runner.js";
 
 export const RELAY_VERSION = "0.1.0";
@@ -30,7 +32,7 @@ export const RELAY_VERSION = "0.1.0";
 export interface RelayDeps {
   settings: Pick<
     RelaySettings,
-    "relaySecrets" | "lineChannelSecret" | "kintoneBaseUrl" | "timeZone" | "confirmTimeoutMs" | "replyDeadlineMs" | "welcomeText" | "language"
+    "relaySecrets" | "lineChannelSecret" | "kintoneBaseUrl" | "timeZone" | "confirmTimeoutMs" | "replyDeadlineMs" | "welcomeText" | "language" | "giveUpAfterMs"
   >;
   store: RelayStore;
   kintone: KintoneClient;
@@ -40,7 +42,8 @@ export interface RelayDeps {
   tokens: PostbackTokens;
   clock: Clock;
   logger: Logger;
-  worker?: { concurrency?: number; retryBaseMs?: number };
+  /** maxUnfinishedJobs: above it, new work is refused with 503 + Retry-After (default 100,000). */
+  worker?: { concurrency?: number; retryBaseMs?: number; maxUnfinishedJobs?: number };
 }
 
 export interface Relay {
@@ -59,6 +62,8 @@ export function createRelay(deps: RelayDeps): Relay {
     clock,
     logger,
     concurrency: deps.worker?.concurrency,
+    retryBaseMs,
+    giveUpAfterMs: settings.giveUpAfterMs,
     handlers: {
       notification: createNotificationHandler({
         store,
@@ -70,6 +75,7 @@ export function createRelay(deps: RelayDeps): Relay {
         kintoneBaseUrl: settings.kintoneBaseUrl,
         timeZone: settings.timeZone,
         confirmTimeoutMs: settings.confirmTimeoutMs,
+        retryBaseMs,
         language: settings.language,
         isBlocked: (userId) => store.isBlocked(userId),
       }),
@@ -99,6 +105,8 @@ export function createRelay(deps: RelayDeps): Relay {
     const writable = await store.checkWritable();
     return writable.ok ? c.json({ ok: true }) : c.json({ ok: false, error: { code: "store_unwritable", message: writable.message } }, 503);
   });
+  const backlogGuard = refuseWhenBacklogged({ store, maxJobs: deps.worker?.maxUnfinishedJobs ?? DEFAULT_MAX_UNFINISHED_JOBS });
+  app.use("/line/webhook", backlogGuard);
   app.route(
     "/line/webhook",
     webhookRoute({ channelSecret: settings.lineChannelSecret, store, clock, logger, onStored: () => worker.wake() }),
@@ -109,6 +117,8 @@ export function createRelay(deps: RelayDeps): Relay {
   app.use("/v1/*", requireRelaySecret(settings.relaySecrets));
   // 64 KB for every /v1 body; a route may set a lower limit of its own.
   app.use("/v1/*", limitBody(64 * 1024));
+  app.use("/v1/notifications", backlogGuard);
+  app.route("/v1/dead-letters", deadLettersRoute({ store, clock, logger, onRetried: () => worker.wake() }));
   app.route("/v1/notifications", notificationsRoute({ store, clock, logger, onEnqueued: () => worker.wake() }));
   app.route("/v1/records", recordDeliveriesRoute({ store }));
   app.route("/v1/link-codes", linkCodesRoute({ store, clock, formFields }));

@@ -18,7 +18,7 @@ export interface RelayOverrides {
   logger?: Logger;
   /** Default `settings.dataDir`. */
   dataDir?: string;
-  worker?: { concurrency?: number; retryBaseMs?: number };
+  worker?: { concurrency?: number; retryBaseMs?: number; maxUnfinishedJobs?: number };
   /** Per request to LINE (push, reply, profile, token); default 10 s. */
   lineTimeoutMs?: number;
   /**

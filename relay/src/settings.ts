@@ -32,6 +32,10 @@ export interface RelaySettings {
   /** RELAY_LANGUAGE: replies where no rule set says (new friends, wrong codes); default "ja". */
   language?: Language;
   logLevel: "debug" | "info" | "warn" | "error";
+  /** RELAY_GIVE_UP_AFTER_MS: work still failing this long after its first failure becomes a dead letter (default 24 h). */
+  giveUpAfterMs?: number;
+  /** RELAY_RETENTION_DAYS: finished rows older than this are pruned (default 30). */
+  retentionDays?: number;
   /** The path token of `POST /kintone/webhook/{token}` (32+ characters); absent: that route answers 404. */
   kintoneWebhookToken?: string;
 }
@@ -208,6 +212,8 @@ export function readSettings(env: NodeJS.ProcessEnv): SettingsResult {
 
   const confirmTimeoutMs = intSetting(env, "RELAY_CONFIRM_TIMEOUT_MS", 30_000, { min: 100, max: 600_000 }, problems);
   const replyDeadlineMs = intSetting(env, "RELAY_REPLY_DEADLINE_MS", 50_000, { min: 1_000, max: 60_000 }, problems);
+  const giveUpAfterMs = intSetting(env, "RELAY_GIVE_UP_AFTER_MS", 24 * 60 * 60_000, { min: 1_000, max: 30 * 24 * 60 * 60_000 }, problems);
+  const retentionDays = intSetting(env, "RELAY_RETENTION_DAYS", 30, { min: 1, max: 3650 }, problems);
 
   // kintone signs nothing: the path token is the webhook's only key (docs/kintone-webhook.md).
   const kintoneWebhookToken = get("KINTONE_WEBHOOK_TOKEN");
@@ -238,6 +244,8 @@ export function readSettings(env: NodeJS.ProcessEnv): SettingsResult {
       ...(get("RELAY_WELCOME_TEXT") ? { welcomeText: get("RELAY_WELCOME_TEXT") } : {}),
       language: relayLanguage,
       logLevel: level.success ? level.data : "info",
+      giveUpAfterMs,
+      retentionDays,
       ...(kintoneWebhookToken ? { kintoneWebhookToken } : {}),
     },
   };

@@ -5,7 +5,7 @@ import { AssertionKeyFileError, composeRelay, type ComposedRelay } from "./compo
 import { readSettings } from "./settings.js";
 import { StoreOpenError } from "./store/sqlite-store.js";
 
-const WEEK_MS = 7 * 24 * 60 * 60_000;
+const DAY_MS = 24 * 60 * 60_000;
 
 /**
  * Node's own limits on a slow client (https://nodejs.org/api/http.html#serverheaderstimeout,
@@ -35,11 +35,10 @@ export async function startRelay(env: NodeJS.ProcessEnv): Promise<void> {
   const { app, worker, store, logger } = relay;
 
   await worker.start();
-  // Housekeeping: finished jobs, processed webhook events and spent link codes go after a week
-  // (far past LINE's redelivery), so the database stays small.
+  // Housekeeping: every table forgets what finished RELAY_RETENTION_DAYS ago, in small batches.
   const prune = () =>
     store
-      .pruneFinished(systemClock.now() - WEEK_MS)
+      .pruneFinished(systemClock.now() - (settings.retentionDays ?? 30) * DAY_MS)
       .then((removed) => removed > 0 && logger.info("pruned finished rows", { removed }))
       .catch((error: unknown) => logger.error("pruning failed", { error }));
   setInterval(() => void prune(), 60 * 60_000).unref();

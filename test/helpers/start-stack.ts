@@ -24,6 +24,9 @@ export interface StackOptions {
   clock?: Clock;
   /** RELAY_SECRET's list (current first); default [TEST_RELAY_SECRET]. */
   relaySecrets?: string[];
+  /** RELAY_GIVE_UP_AFTER_MS (default 24 h); maxUnfinishedJobs: the queue bound (default 100,000). */
+  giveUpAfterMs?: number;
+  maxUnfinishedJobs?: number;
   /** The demo app's process management (default DEMO_PROCESS). */
   process?: ProcessDefinition;
 }
@@ -70,8 +73,9 @@ export async function startStack(options: StackOptions = {}) {
       replyDeadlineMs: options.replyDeadlineMs ?? 50_000,
       welcomeText: "Welcome!",
       logLevel: "debug",
+      giveUpAfterMs: options.giveUpAfterMs,
     },
-    { clock, logger, lineTimeoutMs: 2_000, worker: { retryBaseMs: options.retryBaseMs ?? 50 } },
+    { clock, logger, lineTimeoutMs: 2_000, worker: { retryBaseMs: options.retryBaseMs ?? 50, maxUnfinishedJobs: options.maxUnfinishedJobs } },
   );
   const { store } = relay;
   await relay.worker.start();

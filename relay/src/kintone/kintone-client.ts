@@ -19,8 +19,10 @@ export interface KintoneClient {
 }
 
 /**
- * A kintone call that failed. `retryable` is true for 429, 5xx and network failures: the
- * caller backs off and tries again. `code` is kintone's (GAIA_CO02, GAIA_RE01, ...).
+ * A kintone call that failed. `retryable` (transient) is true for 429 (kintone's concurrency and
+ * rate limits), 5xx (503 while kintone is under maintenance) and network failures: the caller
+ * backs off and tries again, however long kintone is away. Any other 4xx is permanent: its `code`
+ * (GAIA_CO02, GAIA_RE01, ...) will not change by asking again.
  */
 export class KintoneError extends Error {
   override readonly name = "KintoneError";
@@ -28,6 +30,8 @@ export class KintoneError extends Error {
     message: string,
     readonly status: number | undefined,
     readonly code: string | undefined,
+    /** From the answer's Retry-After header, when kintone sent one. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }

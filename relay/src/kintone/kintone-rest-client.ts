@@ -40,9 +40,20 @@ export function createKintoneRestClient(options: { baseUrl: string; apiTokens: s
   };
 }
 
+/** Retry-After in seconds or as an HTTP date (RFC 9110 10.2.3), capped at an hour. */
+export function parseRetryAfter(value: unknown, now = Date.now()): number | undefined {
+  if (typeof value !== "string" || value.trim() === "") return undefined;
+  const seconds = Number(value.trim());
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - now;
+  if (!Number.isFinite(ms)) return undefined;
+  return Math.min(60 * 60_000, Math.max(0, Math.round(ms)));
+}
+
 function toKintoneError(what: string, error: unknown): KintoneError {
   if (error instanceof KintoneRestAPIError) {
-    return new KintoneError(`kintone ${what}: ${error.code} ${error.message}`, error.status, error.code);
+    const headers = error.headers as Record<string, unknown> | undefined;
+    const retryAfterMs = parseRetryAfter(headers?.["retry-after"]);
+    return new KintoneError(`kintone ${what}: ${error.code} ${error.message}`, error.status, error.code, retryAfterMs);
   }
   const status = (error as { response?: { status?: number } }).response?.status;
   const message = error instanceof Error ? error.message : String(error);

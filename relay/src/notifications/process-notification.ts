@@ -21,6 +21,7 @@ import type {
   RelayStore,
   SkippedRecipient,
 } from "../store/relay-store.js";
+import { retryDelayMs } from "../worker/backoff.js";
 import type { JobResult } from "../worker/job-runner.js";
 import { decideNotifyOnce } from "./notify-once.js";
 import { planBatches, resolveRecipients } from "./resolve-recipients.js";
@@ -35,6 +36,8 @@ export interface ProcessNotificationDeps {
   kintoneBaseUrl: string;
   timeZone: string;
   confirmTimeoutMs: number;
+  /** First delay of the backoff after a transient kintone failure (doubles per attempt; default 1 s). */
+  retryBaseMs?: number;
   /** RELAY_LANGUAGE: the message texts when the rule set names no language (default "ja"). */
   language?: Language;
   /** Users who blocked the account: recorded as "blocked", never pushed to. */
@@ -75,15 +78,17 @@ export function createNotificationHandler(deps: ProcessNotificationDeps) {
     const triggered = parsed.ruleSet.rules.filter((rule) => matchesTrigger(rule, change));
     if (triggered.length === 0) return end("no_match", `no rule's trigger matches ${describe(change)}`);
 
-    const deadline = notification.createdAt + deps.confirmTimeoutMs;
+    // The confirm bound counts only time in which kintone answered: it starts at the first answer
+    // that still shows the old status, and an outage (429, 5xx, no answer) starts it afresh.
+    const deadline = (job.waitingSince ?? clock.now()) + deps.confirmTimeoutMs;
     let record: KintoneRecord;
     try {
       record = await deps.kintone.getRecord(notification.appId, notification.recordId);
     } catch (error) {
       if (error instanceof KintoneError && error.isMissingRecord) return end("record_missing", error.message);
       if (error instanceof KintoneError && !error.retryable) return end("failed", error.message);
-      if (clock.now() >= deadline) return end("failed", `kintone unreachable until the deadline: ${(error as Error).message}`);
-      return { retryInMs: Math.min(confirmDelayMs(job.attempts), deadline - clock.now()), note: (error as Error).message };
+      // Transient, however long: the job runner gives up after RELAY_GIVE_UP_AFTER_MS (a dead letter).
+      return { retryInMs: retryDelayMs(error instanceof KintoneError ? error.retryAfterMs : undefined, job.attempts, deps.retryBaseMs), note: (error as Error).message };
     }
 
     const status = Object.values(record).find((field) => field.type === "STATUS");
@@ -93,7 +98,7 @@ export function createNotificationHandler(deps: ProcessNotificationDeps) {
       if (clock.now() >= deadline) {
         return end("not_confirmed", `${waited}; gave up after ${Math.round(deps.confirmTimeoutMs / 1000)} s`);
       }
-      return { retryInMs: Math.max(10, Math.min(confirmDelayMs(job.attempts), deadline - clock.now())), note: waited };
+      return { waitMs: Math.max(10, Math.min(confirmDelayMs(job.attempts), deadline - clock.now())), note: waited };
     }
 
     let fields: FieldProperties;
@@ -101,7 +106,9 @@ export function createNotificationHandler(deps: ProcessNotificationDeps) {
       fields = await deps.formFields.get(notification.appId);
     } catch (error) {
       if (error instanceof KintoneError && !error.retryable) return end("failed", error.message);
-      throw error; // 429 / 5xx / network: the job runner backs off and runs this job again
+      // 429 / 5xx / network: transient; backs off, and becomes a dead letter (the notification
+      // failed, its dedup key free again) after RELAY_GIVE_UP_AFTER_MS rather than stay pending.
+      return { retryInMs: retryDelayMs(error instanceof KintoneError ? error.retryAfterMs : undefined, job.attempts, deps.retryBaseMs), note: (error as Error).message };
     }
     const timeZone = ruleSetTimeZone(parsed.ruleSet);
     // Mistakes only the app's form shows (deleted fields, typos in placeholders, values of the
@@ -163,7 +170,7 @@ export function createNotificationHandler(deps: ProcessNotificationDeps) {
     const { conflict } = await store.dispatchNotification(job.id, notification.id, deliveries, skipped, clock.now(), claims);
     if (conflict) {
       // Another notification for this record recorded its change first; nothing was committed.
-      return { retryInMs: 0, note: "another notification for this record was dispatched meanwhile; deciding again" };
+      return { waitMs: 0, note: "another notification for this record was dispatched meanwhile; deciding again" };
     }
     logger.info("notification dispatched", {
       notification: notification.id,

@@ -9,19 +9,18 @@ export interface SendDeliveryDeps {
   push: PushSender;
   clock: Clock;
   logger: Logger;
-  /** After this many failed attempts the delivery is failed (well inside the retry key's 24 h). */
-  maxAttempts?: number;
   retryBaseMs?: number;
 }
 
 /**
  * The delivery job: send the stored request with its fixed retry key. 2xx and 409 (an earlier
- * attempt was accepted) are "sent"; 429, 5xx and timeouts back off and resend the same bytes;
- * any other 4xx fails the delivery with LINE's message.
+ * attempt was accepted) are "sent"; 429, 5xx, timeouts and token failures are transient: they
+ * back off (LINE's Retry-After when it sent one) and resend the same bytes, however long LINE is
+ * away, until RELAY_GIVE_UP_AFTER_MS makes the delivery a dead letter (the job runner); any other
+ * 4xx is permanent and fails the delivery with LINE's status and message.
  */
 export function createDeliveryHandler(deps: SendDeliveryDeps) {
   const { store, clock, logger } = deps;
-  const maxAttempts = deps.maxAttempts ?? 20;
 
   return async function sendDelivery(job: Job): Promise<JobResult> {
     const delivery = await store.getDelivery(job.refId);
@@ -45,11 +44,6 @@ export function createDeliveryHandler(deps: SendDeliveryDeps) {
         return { done: true };
       }
       case "retryable": {
-        if (job.attempts + 1 >= maxAttempts) {
-          await store.finishDelivery(job.id, delivery.id, "failed", `gave up after ${maxAttempts} attempts: ${outcome.message}`, clock.now());
-          logger.warn("delivery failed after retries", { delivery: delivery.id, message: outcome.message });
-          return { done: true };
-        }
         const delay = outcome.retryAfterMs ?? backoffMs(job.attempts, deps.retryBaseMs ?? 1000);
         if (outcome.retryAfterCappedFrom !== undefined) logger.warn("LINE's Retry-After capped", { delivery: delivery.id, retryAfter: outcome.retryAfterCappedFrom, cappedMs: delay });
         logger.info("delivery will be retried", { delivery: delivery.id, attempt: job.attempts + 1, retryInMs: delay, message: outcome.message });

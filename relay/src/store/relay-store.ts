@@ -13,6 +13,26 @@ export interface Job {
   refId: string;
   attempts: number;
   createdAt: number;
+  /** When the current run of failures began; null when the last attempt did not fail. */
+  firstFailedAt: number | null;
+  /** When the job began waiting without failing (kintone answering, status not yet the new one); null after a failure. */
+  waitingSince: number | null;
+}
+
+/** Work given up after RELAY_GIVE_UP_AFTER_MS: GET /v1/dead-letters, `npm run dead-letters`. */
+export interface DeadLetterRow {
+  id: string;
+  jobId: string;
+  kind: JobKind;
+  refId: string;
+  appId: string | null;
+  recordId: string | null;
+  /** The last failure: what was tried and what the other side said. */
+  error: string;
+  attempts: number;
+  firstFailedAt: number;
+  deadAt: number;
+  retriedAt: number | null;
 }
 
 export interface NotificationInput {
@@ -148,6 +168,16 @@ export interface AcknowledgementRow extends AcknowledgementKey {
   /** writing: fields not yet confirmed written; commenting: the comment may have been posted. */
   state: "writing" | "commenting" | "written";
   writtenAt: number | null;
+  /**
+   * What this acknowledgement writes (AcknowledgementEffects as JSON), fixed in the transaction
+   * that claimed it, before the first kintone write; every re-run writes exactly this.
+   * Null only for rows claimed before effects were stored.
+   */
+  effects: string | null;
+  /** The comment's id, once kintone answered the post. */
+  commentId: string | null;
+  /** When the comment was about to be posted (state commenting). */
+  commentingAt: number | null;
 }
 
 export interface LinkCodeRow {
@@ -184,16 +214,6 @@ export interface RelayStore {
   enqueueNotification(input: NotificationInput, dedupKey: string, now: number): Promise<EnqueueResult>;
   getNotification(id: string): Promise<NotificationRow | undefined>;
   /** Ends a notification that sends nothing (not confirmed, no matching rule, ...) and its job. */
-  /**
-   * What this acknowledgement writes (AcknowledgementEffects as JSON), fixed in the transaction
-   * that claimed it, before the first kintone write; every re-run writes exactly this.
-   * Null only for rows claimed before effects were stored.
-   */
-  effects: string | null;
-  /** The comment's id, once kintone answered the post. */
-  commentId: string | null;
-  /** When the comment was about to be posted (state commenting). */
-  commentingAt: number | null;
   finishNotification(jobId: string, id: string, state: Exclude<NotificationState, "pending" | "dispatched">, detail: string, now: number): Promise<void>;
   /**
    * In one transaction: the deliveries with their recipients, one job per delivery, the skipped
@@ -220,15 +240,44 @@ export interface RelayStore {
 
   /** Marks a job done whose work was already finished by an earlier run. */
   finishJob(jobId: string): Promise<void>;
-  /** Deletes finished jobs, processed webhook events and spent link codes older than `before`. */
-  pruneFinished(before: number): Promise<number>;
+  /**
+   * Deletes what finished before `before` from every table (jobs, notifications, deliveries,
+   * recipients, acknowledgements, webhook events, link codes, dead letters), `batchSize` rows per
+   * transaction, yielding to the event loop between transactions. Pending work is kept.
+   */
+  pruneFinished(before: number, batchSize?: number): Promise<number>;
 
-  /** Takes the next due job (runAt <= now) and leases it; undefined when none is due. */
-  claimJob(now: number, leaseMs: number): Promise<Job | undefined>;
-  /** Gives a job back to run again at `runAt` (attempts + 1). */
-  retryJob(id: string, runAt: number, note: string): Promise<void>;
+  /**
+   * Takes the next due job (runAt <= now) of one of `kinds` (all kinds when absent) and leases it;
+   * undefined when none is due. Cost does not grow with the queue: an index seek per kind.
+   */
+  claimJob(now: number, leaseMs: number, kinds?: readonly JobKind[]): Promise<Job | undefined>;
+  /**
+   * Gives a job back to run again at `runAt` (attempts + 1). `outcome.failed`: the attempt failed
+   * (the give-up clock starts if it was not running; the wait clock stops); otherwise it waits
+   * without failing (the wait clock starts if not running; the give-up clock stops).
+   */
+  retryJob(id: string, runAt: number, note: string, outcome?: { failed: boolean; now: number }): Promise<void>;
   /** Milliseconds until the next pending job is due (0 = now), or undefined when none waits. */
   nextDueIn(now: number): Promise<number | undefined>;
+  /** Jobs not yet done (pending or running): what the queue bound counts. */
+  countUnfinishedJobs(): Promise<number>;
+
+  /**
+   * Ends a job that kept failing: the job is done, what it works on is marked failed (a
+   * notification, a delivery) or done (a webhook event) with `error`, and a dead letter keeps the
+   * rest (the delivery's body and retry key stay in its row). One transaction.
+   */
+  deadLetterJob(jobId: string, error: string, now: number): Promise<DeadLetterRow>;
+  /** Dead letters not yet retried, oldest first. */
+  listDeadLetters(limit?: number): Promise<DeadLetterRow[]>;
+  getDeadLetter(id: string): Promise<DeadLetterRow | undefined>;
+  /**
+   * Runs a dead letter's work again as it was (same job, same delivery body and retry key): the
+   * work becomes pending and the job due now. `not_found`: no such dead letter; `already_retried`;
+   * `conflict`: an identical notification is pending again meanwhile (it would be a second one).
+   */
+  retryDeadLetter(id: string, now: number): Promise<{ ok: true; jobId: string } | { ok: false; reason: "not_found" | "already_retried" | "conflict" }>;
   /** After a restart: jobs that were running when the process died become pending again. */
   releaseAllLeases(): Promise<number>;
 
@@ -241,6 +290,7 @@ export interface RelayStore {
   finishWebhookEvent(jobId: string, eventId: string, outcome: string): Promise<void>;
   markReplied(eventId: string): Promise<void>;
 
+  getAcknowledgement(key: AcknowledgementKey): Promise<AcknowledgementRow | undefined>;
   /**
    * Claims the acknowledgement of (delivery, user, button) for this event, with its effects, in one
    * transaction. `first` is true for the event that created it; an existing one is returned as it
@@ -289,4 +339,3 @@ export interface RelayStore {
 
   close(): Promise<void>;
 }
-  getAcknowledgement(key: AcknowledgementKey): Promise<AcknowledgementRow | undefined>;

@@ -159,4 +159,65 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE acknowledgements ADD COLUMN comment_id TEXT;
   ALTER TABLE acknowledgements ADD COLUMN commenting_at INTEGER;
   `,
+  `
+  -- Job claims by index, whatever the queue's size. A job is claimable when it is pending and
+  -- ready; an ordered job (a LINE user's events) is ready only while no earlier job of its order
+  -- key is unfinished. The triggers keep that flag, so a claim never looks at other jobs: it
+  -- reads the first entry of jobs_claim for its kind. They fire on every connection, the inbox
+  -- writer's included, whose INSERT stays as it is.
+  ALTER TABLE jobs ADD COLUMN ready INTEGER NOT NULL DEFAULT 1;
+  -- When the current run of failures began (null: the last attempt did not fail): the give-up clock.
+  ALTER TABLE jobs ADD COLUMN first_failed_at INTEGER;
+  -- When the job began waiting with answers (kintone answered, the status is not the new one yet);
+  -- null after a failure: an outage does not use up the confirm bound.
+  ALTER TABLE jobs ADD COLUMN waiting_since INTEGER;
+  DROP INDEX jobs_due;
+  DROP INDEX jobs_order;
+  CREATE INDEX jobs_claim ON jobs (kind, run_at) WHERE state = 'pending' AND ready = 1;
+  CREATE INDEX jobs_next_due ON jobs (run_at) WHERE state = 'pending' AND ready = 1;
+  CREATE INDEX jobs_open ON jobs (order_key, order_seq, id) WHERE state <> 'done';
+  CREATE INDEX jobs_finished ON jobs (created_at) WHERE state = 'done';
+
+  UPDATE jobs SET ready = NOT EXISTS (
+    SELECT 1 FROM jobs e WHERE e.order_key = jobs.order_key AND e.state <> 'done'
+      AND (e.order_seq < jobs.order_seq OR (e.order_seq = jobs.order_seq AND e.id < jobs.id)))
+  WHERE order_key IS NOT NULL AND state <> 'done' AND state = 'pending';
+
+  CREATE TRIGGER jobs_order_on_insert AFTER INSERT ON jobs WHEN NEW.order_key IS NOT NULL BEGIN
+    UPDATE jobs SET ready = NOT EXISTS (
+      SELECT 1 FROM jobs e WHERE e.order_key = jobs.order_key AND e.state <> 'done'
+        AND (e.order_seq < jobs.order_seq OR (e.order_seq = jobs.order_seq AND e.id < jobs.id)))
+    WHERE order_key = NEW.order_key AND state <> 'done' AND state = 'pending';
+  END;
+  CREATE TRIGGER jobs_order_on_state AFTER UPDATE OF state ON jobs
+  WHEN NEW.order_key IS NOT NULL AND (OLD.state = 'done') <> (NEW.state = 'done') BEGIN
+    UPDATE jobs SET ready = NOT EXISTS (
+      SELECT 1 FROM jobs e WHERE e.order_key = jobs.order_key AND e.state <> 'done'
+        AND (e.order_seq < jobs.order_seq OR (e.order_seq = jobs.order_seq AND e.id < jobs.id)))
+    WHERE order_key = NEW.order_key AND state <> 'done' AND state = 'pending';
+  END;
+
+  -- Work that kept failing past RELAY_GIVE_UP_AFTER_MS. The job row (done) and what it works on
+  -- stay as they were, so a retry runs it again exactly as before.
+  CREATE TABLE dead_letters (
+    id TEXT PRIMARY KEY,
+    job_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    ref_id TEXT NOT NULL,
+    app_id TEXT,
+    record_id TEXT,
+    error TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    first_failed_at INTEGER NOT NULL,
+    dead_at INTEGER NOT NULL,
+    retried_at INTEGER
+  );
+  CREATE INDEX dead_letters_open ON dead_letters (dead_at) WHERE retried_at IS NULL;
+  CREATE INDEX dead_letters_job ON dead_letters (job_id);
+
+  -- What pruning reads by age.
+  CREATE INDEX notifications_created ON notifications (created_at);
+  CREATE INDEX deliveries_notification ON deliveries (notification_id);
+  CREATE INDEX webhook_events_done ON webhook_events (received_at) WHERE state = 'done';
+  `,
 ];

@@ -16,6 +16,7 @@ import type {
   DeliveryPlan,
   DeliveryRow,
   EnqueueResult,
+  DeadLetterRow,
   Job,
   JobKind,
   NotificationInput,
@@ -194,6 +195,67 @@ const toNotification = (row: NotificationDbRow): NotificationRow => ({
   updatedAt: row.updated_at,
 });
 
+const ALL_JOB_KINDS: readonly JobKind[] = ["webhook-event", "notification", "delivery"];
+
+interface DeadLetterDbRow {
+  id: string;
+  job_id: string;
+  kind: JobKind;
+  ref_id: string;
+  app_id: string | null;
+  record_id: string | null;
+  error: string;
+  attempts: number;
+  first_failed_at: number;
+  dead_at: number;
+  retried_at: number | null;
+}
+
+const toDeadLetter = (row: DeadLetterDbRow): DeadLetterRow => ({
+  id: row.id,
+  jobId: row.job_id,
+  kind: row.kind,
+  refId: row.ref_id,
+  appId: row.app_id,
+  recordId: row.record_id,
+  error: row.error,
+  attempts: row.attempts,
+  firstFailedAt: row.first_failed_at,
+  deadAt: row.dead_at,
+  retriedAt: row.retried_at,
+});
+
+/**
+ * Pruning, children before parents (foreign keys). Each step deletes at most `@limit` rows of what
+ * finished before the cutoff `@before`; nothing pending, nothing an open dead letter needs.
+ */
+const PRUNE_STEPS: readonly string[] = [
+  `DELETE FROM dead_letters WHERE rowid IN (SELECT rowid FROM dead_letters WHERE dead_at < @before LIMIT @limit)`,
+  `DELETE FROM jobs WHERE rowid IN (SELECT rowid FROM jobs WHERE state = 'done' AND created_at < @before
+     AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.job_id = jobs.id AND d.retried_at IS NULL) LIMIT @limit)`,
+  `DELETE FROM acknowledgements WHERE rowid IN (SELECT rowid FROM acknowledgements WHERE state = 'written' AND tapped_at < @before LIMIT @limit)`,
+  `DELETE FROM recipients WHERE rowid IN (SELECT r.rowid FROM notifications n JOIN recipients r ON r.notification_id = n.id
+     WHERE n.created_at < @before AND n.state <> 'pending'
+       AND (r.delivery_id IS NULL OR NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.id = r.delivery_id AND d.state = 'pending'))
+     LIMIT @limit)`,
+  `DELETE FROM deliveries WHERE rowid IN (SELECT rowid FROM deliveries WHERE created_at < @before AND state <> 'pending'
+     AND NOT EXISTS (SELECT 1 FROM acknowledgements a WHERE a.delivery_id = deliveries.id)
+     AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.delivery_id = deliveries.id)
+     AND NOT EXISTS (SELECT 1 FROM dead_letters x WHERE x.ref_id = deliveries.id AND x.retried_at IS NULL) LIMIT @limit)`,
+  // The replay guard (notified_transitions: one row per app, record and rule) keeps the notification it names.
+  `DELETE FROM notifications WHERE rowid IN (SELECT rowid FROM notifications WHERE created_at < @before AND state <> 'pending'
+     AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = notifications.id)
+     AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.notification_id = notifications.id)
+     AND NOT EXISTS (SELECT 1 FROM notified_transitions t WHERE t.notification_id = notifications.id)
+     AND NOT EXISTS (SELECT 1 FROM dead_letters x WHERE x.ref_id = notifications.id AND x.retried_at IS NULL) LIMIT @limit)`,
+  `DELETE FROM webhook_events WHERE rowid IN (SELECT rowid FROM webhook_events WHERE state = 'done' AND received_at < @before
+     AND NOT EXISTS (SELECT 1 FROM dead_letters x WHERE x.ref_id = webhook_events.event_id AND x.retried_at IS NULL) LIMIT @limit)`,
+  `DELETE FROM link_codes WHERE rowid IN (SELECT rowid FROM link_codes WHERE expires_at < @before LIMIT @limit)`,
+  `DELETE FROM link_attempts WHERE rowid IN (SELECT rowid FROM link_attempts WHERE at < @before LIMIT @limit)`,
+];
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 const toDelivery = (row: DeliveryDbRow): DeliveryRow => ({
   id: row.id,
   notificationId: row.notification_id,
@@ -212,6 +274,21 @@ const toDelivery = (row: DeliveryDbRow): DeliveryRow => ({
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
+
+interface ClaimDbRow {
+  id: string;
+  kind: JobKind;
+  ref_id: string;
+  attempts: number;
+  created_at: number;
+  first_failed_at: number | null;
+  waiting_since: number | null;
+  run_at: number;
+}
+
+/** Its terms match jobs_claim's WHERE, so SQLite reads that partial index in run_at order and stops at the first row. */
+export const CLAIM_SQL = `SELECT id, kind, ref_id, attempts, created_at, first_failed_at, waiting_since, run_at FROM jobs
+  WHERE kind = ? AND state = 'pending' AND ready = 1 AND run_at <= ? ORDER BY run_at LIMIT 1`;
 
 /** Thrown inside the dispatch transaction to roll it back when the replay guard lost a race. */
 class NotifiedTransitionConflict extends Error {
@@ -258,14 +335,17 @@ export class SqliteStore implements RelayStore {
    * stops long before), used or expired link codes and old wrong guesses. Deliveries and
    * acknowledgements stay: the record panel shows them.
    */
-  async pruneFinished(before: number): Promise<number> {
-    return this.db.transaction(() => {
-      let removed = this.sql(`DELETE FROM jobs WHERE state = 'done' AND created_at < ?`).run(before).changes;
-      removed += this.sql(`DELETE FROM webhook_events WHERE state = 'done' AND received_at < ?`).run(before).changes;
-      removed += this.sql(`DELETE FROM link_codes WHERE expires_at < ?`).run(before).changes;
-      removed += this.sql(`DELETE FROM link_attempts WHERE at < ?`).run(before).changes;
-      return removed;
-    })();
+  async pruneFinished(before: number, batchSize = 500): Promise<number> {
+    let removed = 0;
+    for (const step of PRUNE_STEPS) {
+      for (;;) {
+        const changes = this.sql(step).run({ before, limit: batchSize }).changes;
+        removed += changes;
+        await yieldToEventLoop();
+        if (changes < batchSize) break;
+      }
+    }
+    return removed;
   }
 
   protected completeJob(jobId: string): void {
@@ -449,30 +529,46 @@ export class SqliteStore implements RelayStore {
     return rows.map(toDelivery);
   }
 
-  async claimJob(now: number, leaseMs: number): Promise<Job | undefined> {
+  /**
+   * One index seek per kind (jobs_claim: pending and ready, by run_at); the earliest due wins.
+   * A job with an order key is ready only while no earlier job with the same key is unfinished
+   * (kept by triggers, sqlite-schema.ts), so events of one LINE user run one at a time, in
+   * timestamp order.
+   */
+  async claimJob(now: number, leaseMs: number, kinds: readonly JobKind[] = ALL_JOB_KINDS): Promise<Job | undefined> {
     return this.db.transaction((): Job | undefined => {
-      // A job with an order key waits while an earlier job with the same key is unfinished,
-      // so events of one LINE user run one at a time, in timestamp order.
-      const row = this.sql(
-          `SELECT id, kind, ref_id, attempts, created_at FROM jobs j
-           WHERE state = 'pending' AND run_at <= ?
-             AND (order_key IS NULL OR NOT EXISTS (
-               SELECT 1 FROM jobs e WHERE e.order_key = j.order_key AND e.state IN ('pending', 'running')
-                 AND (e.order_seq < j.order_seq OR (e.order_seq = j.order_seq AND e.id < j.id))))
-           ORDER BY run_at, created_at, id LIMIT 1`,
-        )
-        .get(now) as { id: string; kind: JobKind; ref_id: string; attempts: number; created_at: number } | undefined;
-      if (!row) return undefined;
-      this.sql(`UPDATE jobs SET state = 'running', lease_until = ? WHERE id = ?`).run(now + leaseMs, row.id);
-      return { id: row.id, kind: row.kind, refId: row.ref_id, attempts: row.attempts, createdAt: row.created_at };
+      let best: ClaimDbRow | undefined;
+      for (const kind of kinds) {
+        const row = this.sql(CLAIM_SQL).get(kind, now) as ClaimDbRow | undefined;
+        if (row && (!best || row.run_at < best.run_at)) best = row;
+      }
+      if (!best) return undefined;
+      this.sql(`UPDATE jobs SET state = 'running', lease_until = ? WHERE id = ?`).run(now + leaseMs, best.id);
+      return {
+        id: best.id,
+        kind: best.kind,
+        refId: best.ref_id,
+        attempts: best.attempts,
+        createdAt: best.created_at,
+        firstFailedAt: best.first_failed_at,
+        waitingSince: best.waiting_since,
+      };
     }).immediate();
   }
 
-  async retryJob(id: string, runAt: number, note: string): Promise<void> {
+  async retryJob(id: string, runAt: number, note: string, outcome?: { failed: boolean; now: number }): Promise<void> {
+    if (!outcome) {
+      this.sql(`UPDATE jobs SET state = 'pending', attempts = attempts + 1, run_at = ?, lease_until = NULL, note = ? WHERE id = ?`)
+        .run(runAt, note, id);
+      return;
+    }
     this.sql(
-        `UPDATE jobs SET state = 'pending', attempts = attempts + 1, run_at = ?, lease_until = NULL, note = ? WHERE id = ?`,
+        `UPDATE jobs SET state = 'pending', attempts = attempts + 1, run_at = @runAt, lease_until = NULL, note = @note,
+           first_failed_at = CASE WHEN @failed THEN COALESCE(first_failed_at, @now) ELSE NULL END,
+           waiting_since = CASE WHEN @failed THEN NULL ELSE COALESCE(waiting_since, @now) END
+         WHERE id = @id`,
       )
-      .run(runAt, note, id);
+      .run({ runAt, note, failed: outcome.failed ? 1 : 0, now: outcome.now, id });
   }
 
   async nextDueIn(now: number): Promise<number | undefined> {
@@ -480,6 +576,90 @@ export class SqliteStore implements RelayStore {
       at: number | null;
     };
     return row.at === null ? undefined : Math.max(0, row.at - now);
+  }
+
+  async countUnfinishedJobs(): Promise<number> {
+    return (this.sql(`SELECT COUNT(*) AS n FROM jobs WHERE state <> 'done'`).get() as { n: number }).n;
+  }
+
+  async deadLetterJob(jobId: string, error: string, now: number): Promise<DeadLetterRow> {
+    return this.db.transaction((): DeadLetterRow => {
+      const job = this.sql(`SELECT id, kind, ref_id, attempts, first_failed_at FROM jobs WHERE id = ?`).get(jobId) as
+        | { id: string; kind: JobKind; ref_id: string; attempts: number; first_failed_at: number | null }
+        | undefined;
+      if (!job) throw new Error(`no job ${jobId}`);
+      let where: { app_id: string; record_id: string } | undefined;
+      const detail = `gave up: ${error}`;
+      if (job.kind === "delivery") {
+        this.sql(`UPDATE deliveries SET state = 'failed', detail = ?, updated_at = ? WHERE id = ? AND state = 'pending'`).run(detail, now, job.ref_id);
+        this.sql(`UPDATE recipients SET state = 'failed', detail = ? WHERE delivery_id = ? AND state = 'pending'`).run(detail, job.ref_id);
+        where = this.sql(`SELECT app_id, record_id FROM deliveries WHERE id = ?`).get(job.ref_id) as typeof where;
+      } else if (job.kind === "notification") {
+        this.sql(`UPDATE notifications SET state = 'failed', detail = ?, updated_at = ? WHERE id = ? AND state = 'pending'`).run(detail, now, job.ref_id);
+        where = this.sql(`SELECT app_id, record_id FROM notifications WHERE id = ?`).get(job.ref_id) as typeof where;
+      } else {
+        this.sql(`UPDATE webhook_events SET state = 'done', outcome = ? WHERE event_id = ? AND state = 'pending'`).run(detail, job.ref_id);
+      }
+      this.sql(`UPDATE jobs SET state = 'done', lease_until = NULL, attempts = attempts + 1, note = ? WHERE id = ?`).run(error, jobId);
+      const row: DeadLetterDbRow = {
+        id: newId("x"),
+        job_id: job.id,
+        kind: job.kind,
+        ref_id: job.ref_id,
+        app_id: where?.app_id ?? null,
+        record_id: where?.record_id ?? null,
+        error,
+        attempts: job.attempts + 1,
+        first_failed_at: job.first_failed_at ?? now,
+        dead_at: now,
+        retried_at: null,
+      };
+      this.sql(
+        `INSERT INTO dead_letters (id, job_id, kind, ref_id, app_id, record_id, error, attempts, first_failed_at, dead_at, retried_at)
+         VALUES (@id, @job_id, @kind, @ref_id, @app_id, @record_id, @error, @attempts, @first_failed_at, @dead_at, @retried_at)`,
+      ).run(row);
+      return toDeadLetter(row);
+    }).immediate();
+  }
+
+  async listDeadLetters(limit = 500): Promise<DeadLetterRow[]> {
+    const rows = this.sql(`SELECT * FROM dead_letters WHERE retried_at IS NULL ORDER BY dead_at, id LIMIT ?`).all(limit) as DeadLetterDbRow[];
+    return rows.map(toDeadLetter);
+  }
+
+  async getDeadLetter(id: string): Promise<DeadLetterRow | undefined> {
+    const row = this.sql(`SELECT * FROM dead_letters WHERE id = ?`).get(id) as DeadLetterDbRow | undefined;
+    return row && toDeadLetter(row);
+  }
+
+  async retryDeadLetter(
+    id: string,
+    now: number,
+  ): Promise<{ ok: true; jobId: string } | { ok: false; reason: "not_found" | "already_retried" | "conflict" }> {
+    return this.db.transaction(() => {
+      const letter = this.sql(`SELECT * FROM dead_letters WHERE id = ?`).get(id) as DeadLetterDbRow | undefined;
+      if (!letter) return { ok: false, reason: "not_found" } as const;
+      if (letter.retried_at !== null) return { ok: false, reason: "already_retried" } as const;
+      if (letter.kind === "delivery") {
+        this.sql(`UPDATE deliveries SET state = 'pending', detail = NULL, updated_at = ? WHERE id = ?`).run(now, letter.ref_id);
+        this.sql(`UPDATE recipients SET state = 'pending', detail = NULL WHERE delivery_id = ? AND state = 'failed'`).run(letter.ref_id);
+      } else if (letter.kind === "notification") {
+        const notification = this.sql(`SELECT dedup_key FROM notifications WHERE id = ?`).get(letter.ref_id) as { dedup_key: string } | undefined;
+        const twin = notification && this.sql(`SELECT 1 FROM notifications WHERE dedup_key = ? AND state = 'pending'`).get(notification.dedup_key);
+        if (twin) return { ok: false, reason: "conflict" } as const;
+        this.sql(`UPDATE notifications SET state = 'pending', detail = NULL, updated_at = ? WHERE id = ?`).run(now, letter.ref_id);
+      } else {
+        this.sql(`UPDATE webhook_events SET state = 'pending', outcome = NULL WHERE event_id = ?`).run(letter.ref_id);
+      }
+      // The same job row again (pruning keeps it while the letter is open): its order key stays;
+      // the give-up clock starts afresh.
+      const changed = this.sql(
+        `UPDATE jobs SET state = 'pending', run_at = ?, lease_until = NULL, first_failed_at = NULL WHERE id = ? AND state = 'done'`,
+      ).run(now, letter.job_id).changes;
+      const jobId = changed === 1 ? letter.job_id : this.insertJob(letter.kind, letter.ref_id, now);
+      this.sql(`UPDATE dead_letters SET retried_at = ? WHERE id = ?`).run(now, id);
+      return { ok: true, jobId } as const;
+    }).immediate();
   }
 
   async releaseAllLeases(): Promise<number> {
@@ -617,6 +797,9 @@ export class SqliteStore implements RelayStore {
       tapped_at: number;
       state: "writing" | "commenting" | "written";
       written_at: number | null;
+      effects: string | null;
+      comment_id: string | null;
+      commenting_at: number | null;
     }>;
     return rows.map((row) => ({
       deliveryId: row.delivery_id,
@@ -627,6 +810,9 @@ export class SqliteStore implements RelayStore {
       tappedAt: row.tapped_at,
       state: row.state,
       writtenAt: row.written_at,
+      effects: row.effects,
+      commentId: row.comment_id,
+      commentingAt: row.commenting_at,
     }));
   }
 
@@ -763,9 +949,3 @@ export class SqliteStore implements RelayStore {
     }
   }
 }
-      effects: string | null;
-      comment_id: string | null;
-      commenting_at: number | null;
-      effects: row.effects,
-      commentId: row.comment_id,
-      commentingAt: row.commenting_at,

@@ -6,7 +6,8 @@ import type { ReplySender } from "../line/reply-sender.js";
 import type { Logger } from "../logger.js";
 import type { PostbackTokens } from "../postback-token.js";
 import type { Job, RelayStore, WebhookEventRow } from "../store/relay-store.js";
-import { backoffMs, type JobResult } from "../worker/job-runner.js";
+import { retryDelayMs } from "../worker/backoff.js";
+import type { JobResult } from "../worker/job-runner.js";
 import {
   followEventSchema,
   joinEventSchema,
@@ -17,7 +18,7 @@ import {
 } from "./event-schemas.js";
 import { handleLinkCode } from "./handle-link-code.js";
 import { handlePostback } from "./handle-postback.js";
-import { createReplyOnce, ReplyRetryLater } from "./reply-once.js";
+import { createReplyOnce } from "./reply-once.js";
 
 export interface WebhookEventDeps {
   store: RelayStore;
@@ -33,7 +34,6 @@ export interface WebhookEventDeps {
   welcomeText?: string;
   /** RELAY_LANGUAGE (default "ja"): replies that no rule set's language decides. */
   language?: Language;
-  maxAttempts?: number;
   retryBaseMs?: number;
 }
 
@@ -41,7 +41,6 @@ export interface WebhookEventDeps {
 export function createWebhookEventHandler(deps: WebhookEventDeps) {
   const { store, clock, logger } = deps;
   const replyOnce = createReplyOnce({ store, replies: deps.replies, clock, logger, deadlineMs: deps.replyDeadlineMs });
-  const maxAttempts = deps.maxAttempts ?? 20;
 
   const run = async (row: WebhookEventRow): Promise<string> => {
     const event: unknown = JSON.parse(row.body);
@@ -96,18 +95,31 @@ export function createWebhookEventHandler(deps: WebhookEventDeps) {
       await store.finishWebhookEvent(job.id, row.eventId, outcome);
       return { done: true };
     } catch (error) {
-      const retryable =
-        error instanceof ReplyRetryLater ||
-        error instanceof LineProfileError ||
-        (error instanceof KintoneError && (error.retryable || error.isStaleRevision));
-      if (!retryable || job.attempts + 1 >= maxAttempts) {
+      if (isPermanent(error)) {
         logger.error("webhook event failed", { event: row.eventId, type: row.type, attempts: job.attempts + 1, error });
         await store.finishWebhookEvent(job.id, row.eventId, `failed: ${(error as Error).message}`);
         return { done: true };
       }
-      const delay = backoffMs(job.attempts, deps.retryBaseMs ?? 1000);
+      // Everything else is transient (a reply that must wait, a profile or token failure, kintone
+      // 429/5xx/unreachable or a stale revision, an unexpected error): backoff, and a dead letter
+      // after RELAY_GIVE_UP_AFTER_MS.
+      const retryAfterMs = error instanceof KintoneError ? error.retryAfterMs : undefined;
+      const delay = retryDelayMs(retryAfterMs, job.attempts, deps.retryBaseMs);
       logger.info("webhook event will be retried", { event: row.eventId, attempt: job.attempts + 1, retryInMs: delay, message: (error as Error).message });
       return { retryInMs: delay, note: (error as Error).message };
     }
   };
+}
+
+/**
+ * Failures asking again will not change: kintone refused the request with a code (a field that
+ * does not exist, no permission; not GAIA_CO02, a stale revision, which a re-read fixes), or
+ * LINE refused the profile lookup with a 4xx other than 401 (token renewed) and 429.
+ */
+function isPermanent(error: unknown): boolean {
+  if (error instanceof KintoneError) return !error.retryable && !error.isStaleRevision;
+  if (error instanceof LineProfileError) {
+    return error.status !== null && error.status >= 400 && error.status < 500 && error.status !== 401 && error.status !== 429;
+  }
+  return false;
 }
