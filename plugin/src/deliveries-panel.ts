@@ -2,6 +2,7 @@
 import { formatTime, h } from "./dom";
 import type { RecordMessages } from "./record-messages";
 import type { Delivery } from "./relay-client";
+import { describeRelayFailure } from "./relay-failure";
 
 export function renderDeliveries(
   list: HTMLElement,
@@ -33,7 +34,7 @@ export function renderDeliveries(
     list.append(
       h("div", { class: "kline-delivery", "data-delivery-id": delivery.id, "data-state": delivery.state },
         h("div", { class: "kline-delivery-head" },
-          h("strong", {}, delivery.ruleName ?? delivery.ruleId), ` · ${formatTime(delivery.createdAt, language)} · ${delivery.state}`),
+          h("strong", {}, delivery.ruleName ?? delivery.ruleId), ` · ${formatTime(delivery.createdAt, language)} · ${messages.deliveryState[delivery.state] ?? delivery.state}`),
         recipients,
         delivery.acknowledgements.length > 0 ? acks : null),
     );
@@ -82,7 +83,7 @@ export function createDeliveriesPanel(
         }
       })
       .catch((error: unknown) => {
-        list.replaceChildren(h("p", { class: "kline-error" }, messages.panelError(error instanceof Error ? error.message : String(error))));
+        list.replaceChildren(h("p", { class: "kline-error" }, messages.panelError(describeRelayFailure(error, messages))));
       })
       .finally(() => {
         refresh.disabled = false;

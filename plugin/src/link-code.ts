@@ -1,6 +1,7 @@
 /** The "LINE link code" action: the relay issues a one-time code the customer sends to the bot. */
 import { formatTime, h } from "./dom";
 import type { RecordMessages } from "./record-messages";
+import { describeRelayFailure } from "./relay-failure";
 
 export function createLinkCodeButton(
   fields: string[],
@@ -32,7 +33,7 @@ export function createLinkCodeButton(
           );
         })
         .catch((error: unknown) => {
-          result.replaceChildren(h("p", { class: "kline-error" }, messages.linkCodeError(error instanceof Error ? error.message : String(error))));
+          result.replaceChildren(h("p", { class: "kline-error" }, messages.linkCodeError(describeRelayFailure(error, messages))));
         })
         .finally(() => {
           create.disabled = false;

@@ -10,7 +10,7 @@ import type { ProcessProceedEvent } from "./host";
 import type { PluginConfig } from "./plugin-config";
 import type { RecordMessages } from "./record-messages";
 import type { NotificationRequest } from "./relay-client";
-import { RelayError } from "./relay-client";
+import { describeRelayFailure } from "./relay-failure";
 
 export interface ProceedDeps {
   config: PluginConfig | null;
@@ -26,11 +26,6 @@ function recordIdOf(event: ProcessProceedEvent): string {
   if (event.recordId !== undefined && event.recordId !== null) return String(event.recordId);
   const id = event.record.$id?.value;
   return typeof id === "string" || typeof id === "number" ? String(id) : "";
-}
-
-function reasonOf(error: unknown): string {
-  if (error instanceof RelayError) return error.message;
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -57,7 +52,7 @@ export function handleProcessProceed(
   return deps.notify(request).then(
     () => event,
     (error: unknown) => {
-      const reason = reasonOf(error);
+      const reason = describeRelayFailure(error, deps.messages);
       if (block) {
         event.error = deps.messages.blocked(reason);
       } else {

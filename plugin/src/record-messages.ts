@@ -8,6 +8,17 @@ export interface RecordMessages {
   refresh: string;
   acknowledged: string;
   recipientState: Record<string, string>;
+  /** A delivery's state as the relay names it ("pending", "sent", "failed"). */
+  deliveryState: Record<string, string>;
+  /** Why the relay could not take the notification, for noticeFailed / blocked / panelError. */
+  reasonTimeout: string;
+  reasonUnreachable(detail: string): string;
+  reasonUnauthorized: string;
+  reasonWrongApp: string;
+  reasonBusy: string;
+  reasonRelayDown(status: number): string;
+  reasonRefused(code: string, message: string): string;
+  reasonOther(detail: string): string;
   linkCodeButton: string;
   linkCodeTitle: string;
   linkCodeField: string;
@@ -25,7 +36,16 @@ const en: RecordMessages = {
   panelError: (reason) => `LINE deliveries could not be loaded: ${reason}`,
   refresh: "Refresh",
   acknowledged: "acknowledged",
-  recipientState: { sent: "sent", failed: "failed", blocked: "blocked", pending: "pending", invalid: "invalid ID" },
+  recipientState: { sent: "sent", failed: "failed", blocked: "blocked", pending: "pending", invalid: "invalid ID", capped: "monthly limit reached" },
+  deliveryState: { pending: "sending", sent: "sent", failed: "failed" },
+  reasonTimeout: "the relay did not answer in time",
+  reasonUnreachable: (detail) => `the relay could not be reached${detail ? ` (${detail})` : ""}`,
+  reasonUnauthorized: "the relay refused the plugin's key; ask your kintone administrator to check the plugin settings",
+  reasonWrongApp: "the plugin's key belongs to another app; ask your kintone administrator to check the plugin settings",
+  reasonBusy: "the relay is busy; try again in a minute",
+  reasonRelayDown: (status) => `the relay is not working (HTTP ${status})`,
+  reasonRefused: (code, message) => `the relay refused the request: ${message} [${code}]`,
+  reasonOther: (detail) => detail,
   linkCodeButton: "LINE link code",
   linkCodeTitle: "Link a LINE account to this record",
   linkCodeField: "Field",
@@ -37,21 +57,30 @@ const en: RecordMessages = {
 };
 
 const ja: RecordMessages = {
-  noticeFailed: (reason) => `LINE通知を送信できませんでした(${reason})。アクションは実行されました。`,
-  blocked: (reason) => `このアクションのLINE通知に失敗したため(${reason})、アクションを実行しませんでした。もう一度試すか、kintoneの管理者に連絡してください。`,
+  noticeFailed: (reason) => `LINE通知を送信できませんでした（${reason}）。アクションは実行されました。`,
+  blocked: (reason) => `このアクションのLINE通知に失敗したため（${reason}）、アクションを実行しませんでした。もう一度試すか、kintoneの管理者に連絡してください。`,
   panelTitle: "LINE送信履歴",
   panelEmpty: "このレコードのLINEメッセージはまだありません。",
-  panelError: (reason) => `LINE送信履歴を読み込めませんでした: ${reason}`,
+  panelError: (reason) => `LINE送信履歴を読み込めませんでした（${reason}）。`,
   refresh: "更新",
   acknowledged: "確認済み",
-  recipientState: { sent: "送信済み", failed: "失敗", blocked: "ブロック", pending: "送信待ち", invalid: "無効なID" },
+  recipientState: { sent: "送信済み", failed: "失敗", blocked: "ブロックされています", pending: "送信待ち", invalid: "無効なID", capped: "月の上限に達したため未送信" },
+  deliveryState: { pending: "送信中", sent: "送信済み", failed: "失敗" },
+  reasonTimeout: "中継サーバーから時間内に応答がありませんでした",
+  reasonUnreachable: (detail) => `中継サーバーに接続できませんでした${detail ? `：${detail}` : ""}`,
+  reasonUnauthorized: "中継サーバーがプラグインのキーを受け付けませんでした。kintoneの管理者にプラグインの設定を確認してもらってください",
+  reasonWrongApp: "プラグインのキーが別のアプリのものです。kintoneの管理者にプラグインの設定を確認してもらってください",
+  reasonBusy: "中継サーバーが混み合っています。1分ほどしてからもう一度お試しください",
+  reasonRelayDown: (status) => `中継サーバーが動いていません（HTTP ${status}）`,
+  reasonRefused: (code, message) => `中継サーバーが要求を受け付けませんでした：${message}［${code}］`,
+  reasonOther: (detail) => detail,
   linkCodeButton: "LINE連携コード",
   linkCodeTitle: "このレコードにLINEアカウントを連携",
   linkCodeField: "フィールド",
   linkCodeCreate: "コードを発行",
   linkCodeInstructions: (code, expiresAt) =>
-    `お客様に、LINE公式アカウントを友だち追加し、次のコードをメッセージで送ってもらってください: ${code}(1回限り、${expiresAt}まで有効)。`,
-  linkCodeError: (reason) => `コードを発行できませんでした: ${reason}`,
+    `お客様に、LINE公式アカウントを友だち追加し、次のコードをメッセージで送ってもらってください：${code}（1回限り、${expiresAt}まで有効）。`,
+  linkCodeError: (reason) => `コードを発行できませんでした（${reason}）。`,
   close: "閉じる",
 };
 

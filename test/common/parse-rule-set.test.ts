@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { findJsonSyntaxProblem } from "../../common/rules/json-syntax-error.js";
-import { formatPath, parseRuleSet } from "../../common/rules/parse-rule-set.js";
+import { formatPath, parseRuleSet as parseBoth } from "../../common/rules/parse-rule-set.js";
+
+/** The English words, which these cases check; the Japanese ones: test/common/schema-problems-ja.test.ts. */
+function parseRuleSet(input: unknown): ReturnType<typeof parseBoth> {
+  const result = parseBoth(input);
+  return result.ok ? result : { ok: false, errors: result.errors.map(({ path, message }) => ({ path, message })) };
+}
 
 function validSet(): { version: number; rules: Array<Record<string, unknown>> } {
   return {

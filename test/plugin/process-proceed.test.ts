@@ -75,13 +75,13 @@ describe("handleProcessProceed", () => {
     const { d, notices } = deps(config(), () => Promise.reject(new RelayError("the relay could not be reached", 0, "unreachable")));
     const result = await handleProcessProceed(event("Approve", "Submitted", "Approved"), d);
     expect(result.error).toBeUndefined();
-    expect(notices).toEqual([recordMessages("en").noticeFailed("the relay could not be reached")]);
+    expect(notices).toEqual(["LINE notification could not be sent: the relay could not be reached. The action was completed."]);
   });
 
   it("refuses the action with the reason when a matching rule blocks on failure", async () => {
     const { d, notices } = deps(config(true), () => Promise.reject(new RelayError("bad rules", 400, "invalid_request")));
     const result = await handleProcessProceed(event("Approve", "Submitted", "Approved"), d);
-    expect(result.error).toBe(recordMessages("en").blocked("bad rules"));
+    expect(result.error).toBe(recordMessages("en").blocked("the relay refused the request: bad rules [invalid_request]"));
     expect(notices).toEqual([]);
   });
 });
