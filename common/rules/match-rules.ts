@@ -62,9 +62,10 @@ export interface FindMatchingRulesOptions extends MatchOptions {
   fields?: FieldProperties;
 }
 
-/** Empty list = any. actions, from and to must all hold. */
+/** Empty list = any. actions, from and to must all hold. A reminder (schedule) never fires on a status change. */
 export function matchesTrigger(rule: Rule, change: StatusChange): boolean {
-  const { actions, from, to } = rule.trigger;
+  const { actions, from, to, schedule } = rule.trigger;
+  if (schedule) return false;
   const allows = (list: readonly string[], value: string): boolean => list.length === 0 || list.includes(value);
   return allows(actions, change.action) && allows(from, change.status) && allows(to, change.nextStatus);
 }

@@ -19,6 +19,8 @@ const opsNeedingValue = conditionOps.filter((op) => op !== "empty" && op !== "no
 export function buildRuleSetJsonSchema(): Record<string, unknown> {
   const generated = z.toJSONSchema(ruleSetSchema, {
     target: "draft-2020-12",
+    // What a rule set file may hold: a field with a default (trigger lists) may be left out.
+    io: "input",
     override: (ctx) => {
       // The superRefine rule "op needs a value" is per item, so JSON Schema can say it too.
       if (ctx.zodSchema === conditionSchema) {

@@ -53,14 +53,31 @@ export const buttonSchema = z.strictObject({
   reply: z.string().min(1).max(5000).optional(),
 });
 
+/**
+ * A reminder: every day at `at` (HH:MM in the rule set's zone) the relay notifies the records whose
+ * DATE or DATETIME `field` falls on today - offsetDays (offsetDays -1: the day before the date).
+ */
+export const scheduleSchema = z.strictObject({
+  field: fieldCode,
+  offsetDays: z.number().int("must be a whole number of days").min(-365).max(365),
+  at: z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, "must be HH:MM (00:00 to 23:59)"),
+});
+
+/**
+ * A status change (actions / from / to; absent or empty = any), or a schedule. A rule with a
+ * schedule fires only on its schedule, never on a status change.
+ */
+export const triggerSchema = z.strictObject({
+  actions: z.array(z.string().min(1)).max(100).default([]),
+  from: z.array(z.string().min(1)).max(100).default([]),
+  to: z.array(z.string().min(1)).max(100).default([]),
+  schedule: scheduleSchema.optional(),
+});
+
 export const ruleSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "must be 1-32 of A-Z a-z 0-9 _ -"),
   name: z.string().max(200).optional(),
-  trigger: z.strictObject({
-    actions: z.array(z.string().min(1)).max(100),
-    from: z.array(z.string().min(1)).max(100),
-    to: z.array(z.string().min(1)).max(100),
-  }),
+  trigger: triggerSchema,
   when: whenSchema.optional(),
   recipients: z.strictObject({
     fields: z.array(fieldCode).max(20),
@@ -118,6 +135,14 @@ export const ruleSetSchema = z
         ctx.addIssue({ code: "custom", path: ["rules", i, "id"], message: `duplicate rule id "${rule.id}"` });
       }
       seen.add(rule.id);
+      const { schedule, actions, from, to } = rule.trigger;
+      if (schedule && actions.length + from.length + to.length > 0) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["rules", i, "trigger", "schedule"],
+          message: "a schedule trigger takes no actions, from or to (a reminder is not a status change)",
+        });
+      }
       const buttonIds = new Set<string>();
       rule.buttons.forEach((button, j) => {
         if (buttonIds.has(button.id)) {
@@ -149,4 +174,5 @@ export type Rule = z.infer<typeof ruleSchema>;
 export type Condition = z.infer<typeof conditionSchema>;
 export type When = z.infer<typeof whenSchema>;
 export type Button = z.infer<typeof buttonSchema>;
+export type Schedule = z.infer<typeof scheduleSchema>;
 export type WriteBack = z.infer<typeof writeBackSchema>;

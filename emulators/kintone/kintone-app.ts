@@ -18,6 +18,8 @@ import {
 import type { FaultInjector } from "./faults.js";
 import { ADMINISTRATOR, type KintoneStore } from "./kintone-store.js";
 import type { RecordWebhooks } from "./record-webhooks.js";
+import { RecordCursors } from "./record-cursors.js";
+import { cursorRecords, getRecords } from "./record-search.js";
 
 /**
  * kintone's REST endpoints over a KintoneStore. Requests are taken the three ways
@@ -57,6 +59,8 @@ interface Route {
   path: string;
   permission: Permission;
   run(params: Params, appId: number): unknown;
+  /** The app of a request that names none (a cursor's GET and DELETE name only the cursor). */
+  appOf?(params: Params): number;
 }
 
 /**
@@ -73,6 +77,7 @@ const MAX_BULK_RECORDS = 100;
 
 export function createKintoneApp(deps: KintoneAppDeps): Hono {
   const { store, faults, webhooks } = deps;
+  const cursors = new RecordCursors(deps.now);
 
   /** Applies the edit armed by staleNextUpdate(), as if another user saved just before. */
   const applyConcurrentEdit = (appId: number, recordId: number) => {
@@ -211,6 +216,36 @@ export function createKintoneApp(deps: KintoneAppDeps): Hono {
         }));
       },
     },
+    // Get records, and the cursor API (record-query.ts has the query language, record-cursors.ts the cursor rules).
+    {
+      method: "GET",
+      path: "/k/v1/records.json",
+      permission: "view",
+      run: (p, app) => getRecords(store, app, p, deps.now()),
+    },
+    {
+      method: "POST",
+      path: "/k/v1/records/cursor.json",
+      permission: "view",
+      run: (p, app) => cursors.create(app, cursorRecords(store, app, p, deps.now()), optionalIntegerParam(p, "size")),
+    },
+    {
+      method: "GET",
+      path: "/k/v1/records/cursor.json",
+      permission: "view",
+      appOf: (p) => cursors.appOf(stringParam(p, "id")),
+      run: (p) => cursors.next(stringParam(p, "id")),
+    },
+    {
+      method: "DELETE",
+      path: "/k/v1/records/cursor.json",
+      permission: "view",
+      appOf: (p) => cursors.appOf(stringParam(p, "id")),
+      run: (p) => {
+        cursors.delete(stringParam(p, "id"));
+        return {};
+      },
+    },
     {
       method: "GET",
       path: "/k/v1/record/comments.json",
@@ -244,7 +279,7 @@ export function createKintoneApp(deps: KintoneAppDeps): Hono {
     if (!route) throw notEmulated(req.effectiveMethod, req.path);
     const grants = readApiTokens(store, req.headers["x-cybozu-api-token"]);
     if (req.bodyIsInvalid) throw invalidJson();
-    const appId = integerParam(req.params, "app");
+    const appId = route.appOf ? route.appOf(req.params) : integerParam(req.params, "app");
     if (!store.hasApp(appId)) throw appNotFound(appId);
     requirePermission(grants, appId, route.permission);
     return jsonResponse(200, route.run(req.params, appId), concurrencyHeaders(running));

@@ -264,6 +264,11 @@ export class KintoneStore {
     return structuredClone(this.#record(this.#app(appId), recordId));
   }
 
+  /** Every record of the app (copies), oldest first: what the query APIs filter. */
+  listRecords(appId: number): KintoneRecord[] {
+    return [...this.#app(appId).records.values()].map((record) => structuredClone(record));
+  }
+
   /** Delete Records: the record and its comments; `expectedRevision` as in updateRecord. */
   deleteRecord(appId: number, recordId: number | string, expectedRevision?: number): void {
     const app = this.#app(appId);

@@ -26,6 +26,9 @@ import { createWebhookEventHandler } from "./webhook/process-webhook-event.js";
 import { webhookRoute } from "./webhook/webhook-route.js";
 import { DEFAULT_MAX_UNFINISHED_JOBS, refuseWhenBacklogged } from "./worker/backlog-guard.js";
 import { createJobRunner, type JobRunner } from "./worker/job-runner.js";
+import { kintoneWebhookRoute } from "./kintone-webhook/kintone-webhook-route.js";
+import type { KintoneRecordQuery } from "./reminders/kintone-record-query.js";
+import { createReminderScheduler, type ReminderScheduler } from "./reminders/reminder-scheduler.js";
 
 export const RELAY_VERSION = "0.1.0";
 
@@ -42,6 +45,12 @@ export interface RelayDeps {
   tokens: PostbackTokens;
   clock: Clock;
   logger: Logger;
+  /** kintone's KINTONE_WEBHOOK_TOKEN (absent: no /kintone/webhook route). */
+  kintoneWebhookToken?: string;
+  /** Reads the records a reminder is about; absent: reminders never run. */
+  records?: KintoneRecordQuery;
+  /** How often the reminder scheduler reads the clock (default 30 s). */
+  reminderIntervalMs?: number;
   /** maxUnfinishedJobs: above it, new work is refused with 503 + Retry-After (default 100,000). */
   worker?: { concurrency?: number; retryBaseMs?: number; maxUnfinishedJobs?: number };
 }
@@ -49,6 +58,8 @@ export interface RelayDeps {
 export interface Relay {
   app: Hono;
   worker: JobRunner;
+  /** Reminder rules: start() after the worker, stop() before closing the store. */
+  reminders: ReminderScheduler;
 }
 
 /** Builds the relay from its dependencies. Never listens: relay/src/server.ts serves `app`. */
@@ -112,6 +123,22 @@ export function createRelay(deps: RelayDeps): Relay {
     webhookRoute({ channelSecret: settings.lineChannelSecret, store, clock, logger, onStored: () => worker.wake() }),
   );
 
+  if (deps.kintoneWebhookToken) {
+    app.route(
+      "/kintone/webhook",
+      kintoneWebhookRoute({ token: deps.kintoneWebhookToken, store, clock, logger, onEnqueued: () => worker.wake() }),
+    );
+  }
+  const reminders = createReminderScheduler({
+    store,
+    records: deps.records ?? { findRecords: () => Promise.reject(new Error("no kintone record reader configured")) },
+    formFields,
+    clock,
+    logger,
+    onEnqueued: () => worker.wake(),
+    intervalMs: deps.reminderIntervalMs,
+  });
+
   // Sets the principal (master secret, or one app's key); each route then checks the app it
   // touches with requireAppAccess (http/principal.ts).
   app.use("/v1/*", requireRelaySecret(settings.relaySecrets));
@@ -128,5 +155,5 @@ export function createRelay(deps: RelayDeps): Relay {
   app.route("/v1/apps", appKeyRoute({ relaySecrets: settings.relaySecrets }));
   app.route("/v1/apps", testMessageRoute({ store, kintone: deps.kintone, formFields, push: deps.push, tokens: deps.tokens, logger, kintoneBaseUrl: settings.kintoneBaseUrl, language: settings.language }));
 
-  return { app, worker };
+  return { app, worker, reminders };
 }

@@ -10,6 +10,7 @@ import { createLogger, type Logger } from "./logger.js";
 import { createPostbackTokens, deriveSigningKey } from "./postback-token.js";
 import type { RelaySettings } from "./settings.js";
 import { openSqliteStore, type SqliteStore } from "./store/sqlite-store.js";
+import { createKintoneRecordQuery } from "./reminders/kintone-record-query.js";
 
 /** What production leaves to the settings and a test or the sandbox may set instead. */
 export interface RelayOverrides {
@@ -19,6 +20,8 @@ export interface RelayOverrides {
   /** Default `settings.dataDir`. */
   dataDir?: string;
   worker?: { concurrency?: number; retryBaseMs?: number; maxUnfinishedJobs?: number };
+  /** How often reminders look at the clock (default 30 s); tests that move the clock use less. */
+  reminderIntervalMs?: number;
   /** Per request to LINE (push, reply, profile, token); default 10 s. */
   lineTimeoutMs?: number;
   /**
@@ -108,6 +111,9 @@ export async function composeRelay(settings: RelaySettings, overrides: RelayOver
     clock,
     logger,
     worker: overrides.worker,
+    kintoneWebhookToken: settings.kintoneWebhookToken,
+    records: createKintoneRecordQuery({ baseUrl: overrides.kintoneApiBaseUrl ?? settings.kintoneBaseUrl, apiTokens: settings.kintoneApiTokens }),
+    reminderIntervalMs: overrides.reminderIntervalMs,
   });
 
   let closing: Promise<void> | undefined;
@@ -117,6 +123,7 @@ export async function composeRelay(settings: RelaySettings, overrides: RelayOver
     logger,
     close() {
       closing ??= (async () => {
+        await relay.reminders.stop();
         await relay.worker.stop();
         await Promise.all([store.close(), accessTokens.release()]);
       })();

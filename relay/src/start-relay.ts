@@ -35,6 +35,7 @@ export async function startRelay(env: NodeJS.ProcessEnv): Promise<void> {
   const { app, worker, store, logger } = relay;
 
   await worker.start();
+  relay.reminders.start();
   // Housekeeping: every table forgets what finished RELAY_RETENTION_DAYS ago, in small batches.
   const prune = () =>
     store

@@ -29,6 +29,10 @@ export interface StackOptions {
   maxUnfinishedJobs?: number;
   /** The demo app's process management (default DEMO_PROCESS). */
   process?: ProcessDefinition;
+  /** KINTONE_WEBHOOK_TOKEN (default none: no /kintone/webhook route). */
+  kintoneWebhookToken?: string;
+  /** How often reminders read the clock (default 30 s). */
+  reminderIntervalMs?: number;
 }
 
 /** Relay + LINE emulator + kintone emulator (demo app), all on 127.0.0.1, relay in-process. */
@@ -73,12 +77,14 @@ export async function startStack(options: StackOptions = {}) {
       replyDeadlineMs: options.replyDeadlineMs ?? 50_000,
       welcomeText: "Welcome!",
       logLevel: "debug",
+      kintoneWebhookToken: options.kintoneWebhookToken,
       giveUpAfterMs: options.giveUpAfterMs,
     },
-    { clock, logger, lineTimeoutMs: 2_000, worker: { retryBaseMs: options.retryBaseMs ?? 50, maxUnfinishedJobs: options.maxUnfinishedJobs } },
+    { clock, logger, reminderIntervalMs: options.reminderIntervalMs, lineTimeoutMs: 2_000, worker: { retryBaseMs: options.retryBaseMs ?? 50, maxUnfinishedJobs: options.maxUnfinishedJobs } },
   );
   const { store } = relay;
   await relay.worker.start();
+  relay.reminders.start();
   const relayServer = await listen(relay.app);
 
   return {

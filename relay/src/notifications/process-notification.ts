@@ -24,6 +24,9 @@ import type {
 import { retryDelayMs } from "../worker/backoff.js";
 import type { JobResult } from "../worker/job-runner.js";
 import { decideNotifyOnce } from "./notify-once.js";
+import { canonicalRules } from "../apps/rules-body.js";
+import { selectWebhookRules, webhookCandidates } from "./webhook-triggers.js";
+import { createReminderHandler } from "../reminders/process-reminder.js";
 import { planBatches, resolveRecipients } from "./resolve-recipients.js";
 
 export interface ProcessNotificationDeps {
@@ -55,6 +58,8 @@ const confirmDelayMs = (attempts: number) => Math.min(3000, 250 * 1.6 ** attempt
 export function createNotificationHandler(deps: ProcessNotificationDeps) {
   const { store, clock, logger } = deps;
 
+  const processReminder = createReminderHandler(deps);
+
   return async function processNotification(job: Job): Promise<JobResult> {
     const notification = await store.getNotification(job.refId);
     if (!notification || notification.state !== "pending") {
@@ -62,6 +67,13 @@ export function createNotificationHandler(deps: ProcessNotificationDeps) {
       await store.finishJob(job.id);
       return { done: true };
     }
+    if (notification.source === "schedule") return processReminder(job, notification);
+    if (notification.rulesVersion === null) {
+      // A plugin request carries the rule set itself: name the stored version it is.
+      const version = await store.findAppRulesVersion(notification.appId, canonicalRules(notification.rules));
+      if (version !== undefined) await store.setNotificationRulesVersion(notification.id, version);
+    }
+    const fromWebhook = notification.source === "kintone-webhook";
     const end = async (state: "not_confirmed" | "no_match" | "record_missing" | "failed" | "already_notified", detail: string) => {
       logger.info("notification ended without sending", { notification: notification.id, state, detail });
       await store.finishNotification(job.id, notification.id, state, detail, clock.now());
@@ -75,7 +87,9 @@ export function createNotificationHandler(deps: ProcessNotificationDeps) {
       status: notification.status,
       nextStatus: notification.nextStatus,
     };
-    const triggered = parsed.ruleSet.rules.filter((rule) => matchesTrigger(rule, change));
+    const triggered = fromWebhook
+      ? webhookCandidates(parsed.ruleSet.rules, notification.nextStatus)
+      : parsed.ruleSet.rules.filter((rule) => matchesTrigger(rule, change));
     if (triggered.length === 0) return end("no_match", `no rule's trigger matches ${describe(change)}`);
 
     // The confirm bound counts only time in which kintone answered: it starts at the first answer
@@ -93,6 +107,10 @@ export function createNotificationHandler(deps: ProcessNotificationDeps) {
 
     const status = Object.values(record).find((field) => field.type === "STATUS");
     if (!status) return end("failed", `app ${notification.appId} has no process management status field`);
+    if (status.value !== notification.nextStatus && fromWebhook) {
+      // kintone sends the webhook after the change committed: a different status now means it moved on.
+      return end("not_confirmed", `the record is in "${String(status.value)}" now, no longer in "${notification.nextStatus}" (webhook)`);
+    }
     if (status.value !== notification.nextStatus) {
       const waited = `status is "${String(status.value)}", waiting for "${notification.nextStatus}"`;
       if (clock.now() >= deadline) {
@@ -117,13 +135,26 @@ export function createNotificationHandler(deps: ProcessNotificationDeps) {
     if (misfits.length > 0) {
       return end("failed", `rule set does not fit the app's fields: ${misfits.map((p) => `${p.path}: ${p.message}`).join("; ")}`);
     }
-    const matched = triggered.filter((rule) => evaluateWhen(rule.when, record, fields, { timeZone }));
+    let matched = triggered.filter((rule) => evaluateWhen(rule.when, record, fields, { timeZone }));
     if (matched.length === 0) return end("no_match", "the rules' conditions are false on the record as kintone stores it");
 
     // Notified once per status change: each matching rule is checked against what the relay last
     // notified for this record (notify-once.ts says how), and recorded with the deliveries.
     const revision = Number(record["$revision"]?.value);
     if (!Number.isSafeInteger(revision)) return end("failed", "kintone returned the record without its $revision");
+    // The last status the relay saw, per record: what lets a webhook-only change judge "from".
+    const seenBefore = await store.lastStatusSeenBefore(notification.appId, notification.recordId, revision);
+    await store.recordStatusSeen(notification.appId, notification.recordId, revision, notification.nextStatus, clock.now());
+    let claimedFrom = notification.status;
+    if (fromWebhook) {
+      claimedFrom = seenBefore?.status ?? "";
+      const selection = selectWebhookRules(matched, { from: seenBefore?.status, to: notification.nextStatus });
+      if (selection.skipped.length > 0) logger.info("rules a webhook cannot serve", { notification: notification.id, skipped: selection.skipped });
+      if (selection.rules.length === 0) {
+        return end("no_match", selection.skipped.length > 0 ? selection.skipped.join("; ") : `no rule's trigger matches the change into "${notification.nextStatus}"`);
+      }
+      matched = selection.rules;
+    }
     const earlier = new Map(
       (await store.listNotifiedTransitions(notification.appId, notification.recordId)).map((row) => [row.ruleId, row]),
     );
@@ -132,7 +163,7 @@ export function createNotificationHandler(deps: ProcessNotificationDeps) {
     const replayed: NotifiedTransition[] = [];
     for (const rule of matched) {
       const previous = earlier.get(rule.id);
-      const decision = decideNotifyOnce(previous, { revision, status: notification.nextStatus, claimedFrom: notification.status });
+      const decision = decideNotifyOnce(previous, { revision, status: notification.nextStatus, claimedFrom });
       if (!decision.notify) {
         replayed.push(decision.earlier);
         continue;

@@ -24,6 +24,13 @@ export function recordDeliveriesRoute(deps: { store: RelayStore }) {
         outcomes.set(delivery.notificationId, await deps.store.listRecipientOutcomes(delivery.notificationId));
       }
     }
+    // Which stored rule-set version each notification used.
+    const rulesVersions = new Map<string, number | null>();
+    for (const delivery of deliveries) {
+      if (!rulesVersions.has(delivery.notificationId)) {
+        rulesVersions.set(delivery.notificationId, (await deps.store.getNotification(delivery.notificationId))?.rulesVersion ?? null);
+      }
+    }
     const acks = await deps.store.listAcknowledgements(deliveries.map((d) => d.id));
     const labels = new Map<string, string>();
     for (const delivery of deliveries) {
@@ -35,6 +42,7 @@ export function recordDeliveriesRoute(deps: { store: RelayStore }) {
         id: delivery.id,
         ruleId: delivery.ruleId,
         ruleName: delivery.ruleName,
+        rulesVersion: rulesVersions.get(delivery.notificationId) ?? null,
         createdAt: new Date(delivery.createdAt).toISOString(),
         state: delivery.state,
         detail: delivery.detail,

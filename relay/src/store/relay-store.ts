@@ -35,14 +35,26 @@ export interface DeadLetterRow {
   retriedAt: number | null;
 }
 
+/** What started a notification: the plugin's request, kintone's status webhook, or a reminder rule. */
+export type NotificationSource = "plugin" | "kintone-webhook" | "schedule";
+
 export interface NotificationInput {
   appId: string;
   recordId: string;
+  /** "" when unknown (a kintone webhook does not say which action ran; a reminder has none). */
   action: string;
+  /** The status before; "" when unknown. */
   status: string;
   nextStatus: string;
-  /** The rule set v1 JSON string exactly as kintone's proxy injected it. */
+  /** The rule set v1 JSON string exactly as kintone's proxy injected it (or as the relay stored it). */
   rules: string;
+  /** Default "plugin". */
+  source?: NotificationSource;
+  /** The app's stored rule-set version `rules` is; null until known (a plugin request's is looked up by the worker). */
+  rulesVersion?: number | null;
+  /** A reminder: its one rule, and the date value (YYYY-MM-DD) it is about. */
+  ruleId?: string | null;
+  subjectDate?: string | null;
 }
 
 export type NotificationState =
@@ -57,6 +69,10 @@ export type NotificationState =
 
 export interface NotificationRow extends NotificationInput {
   id: string;
+  source: NotificationSource;
+  rulesVersion: number | null;
+  ruleId: string | null;
+  subjectDate: string | null;
   state: NotificationState;
   detail: string | null;
   createdAt: number;
@@ -208,6 +224,26 @@ export interface AppRulesRow {
   updatedAt: number;
 }
 
+/** A kintone webhook notification as received (the body is a hint: the relay reads the record itself). */
+export interface KintoneWebhookReceipt {
+  /** kintone's notification id: the de-duplication key. */
+  id: string;
+  type: string;
+  appId: string;
+  recordId: string | null;
+  body: string;
+  /** What the relay does with it ("notification", "ignored: ...", ...). */
+  outcome: string;
+}
+
+/** One reminder a day's run enqueues. */
+export interface ReminderPlan {
+  recordId: string;
+  /** The date value the reminder is about (YYYY-MM-DD, the field's day in the rule set's zone). */
+  dateValue: string;
+  input: NotificationInput;
+}
+
 export type StoreWritable = { ok: true } | { ok: false; message: string };
 
 export interface RelayStore {
@@ -333,6 +369,36 @@ export interface RelayStore {
    */
   saveAppRules(appId: string, rules: string, now: number): Promise<{ version: number; changed: boolean }>;
   getAppRules(appId: string): Promise<AppRulesRow | undefined>;
+
+  /** The current rule set of every app that has one. */
+  listAppRuleSets(): Promise<AppRulesRow[]>;
+  /** The newest version of the app whose content is exactly `rules`, if any. */
+  findAppRulesVersion(appId: string, rules: string): Promise<number | undefined>;
+  /** Records which stored rule-set version a notification used. */
+  setNotificationRulesVersion(id: string, version: number): Promise<void>;
+
+  /**
+   * Commits a kintone webhook notification and, when given, the notification it starts with its
+   * job, in one transaction. A notification id seen before is dropped (`duplicate`), nothing stored.
+   */
+  storeKintoneWebhook(
+    receipt: KintoneWebhookReceipt,
+    now: number,
+    notification?: { input: NotificationInput; dedupKey: string },
+  ): Promise<{ duplicate: boolean; notificationId?: string }>;
+  /** The relay saw the record in `status` at `revision` (a read, a webhook body). */
+  recordStatusSeen(appId: string, recordId: string, revision: number, status: string, now: number): Promise<void>;
+  /** The status of the newest revision seen before `revision`, if any. */
+  lastStatusSeenBefore(appId: string, recordId: string, revision: number): Promise<{ revision: number; status: string } | undefined>;
+
+  /** Whether (app, rule, day)'s reminders already ran. */
+  hasReminderRun(appId: string, ruleId: string, day: string): Promise<boolean>;
+  /**
+   * In one transaction: claims (app, rule, day) and enqueues each reminder whose (rule, record,
+   * date value) was not reminded before. `claimed` is false, and nothing is stored, when the day
+   * was claimed already (another run, another instance).
+   */
+  claimReminderRun(appId: string, ruleId: string, day: string, reminders: ReminderPlan[], now: number): Promise<{ claimed: boolean; enqueued: number }>;
 
   /** Whether the store can still commit (disk full, read-only...): a tiny write, made at most every few seconds. */
   checkWritable(): Promise<StoreWritable>;

@@ -220,4 +220,53 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX deliveries_notification ON deliveries (notification_id);
   CREATE INDEX webhook_events_done ON webhook_events (received_at) WHERE state = 'done';
   `,
+  `
+  -- Triggers no browser fires (kintone webhooks, reminders). A notification says where it came
+  -- from and which stored rule-set version it used; a reminder names its one rule and date.
+  ALTER TABLE notifications ADD COLUMN source TEXT NOT NULL DEFAULT 'plugin';
+  ALTER TABLE notifications ADD COLUMN rules_version INTEGER;
+  ALTER TABLE notifications ADD COLUMN rule_id TEXT;
+  ALTER TABLE notifications ADD COLUMN subject_date TEXT;
+
+  -- kintone's webhook notifications, by kintone's id (a resend is dropped), kept as received.
+  CREATE TABLE kintone_webhooks (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    app_id TEXT NOT NULL,
+    record_id TEXT,
+    body TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    notification_id TEXT REFERENCES notifications (id)
+  );
+
+  -- The statuses the relay saw a record in, by revision: lets a webhook-only change judge "from".
+  CREATE TABLE record_status_seen (
+    app_id TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    seen_at INTEGER NOT NULL,
+    PRIMARY KEY (app_id, record_id, revision)
+  );
+
+  -- Reminders: a day's run of a rule is claimed once (in the transaction that enqueues its
+  -- notifications), and each (rule, record, date value) is reminded once.
+  CREATE TABLE reminder_runs (
+    app_id TEXT NOT NULL,
+    rule_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    ran_at INTEGER NOT NULL,
+    enqueued INTEGER NOT NULL,
+    PRIMARY KEY (app_id, rule_id, day)
+  );
+  CREATE TABLE reminders_sent (
+    app_id TEXT NOT NULL,
+    rule_id TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    date_value TEXT NOT NULL,
+    notification_id TEXT NOT NULL REFERENCES notifications (id),
+    PRIMARY KEY (app_id, rule_id, record_id, date_value)
+  );
+  `,
 ];

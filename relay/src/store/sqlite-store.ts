@@ -19,8 +19,11 @@ import type {
   DeadLetterRow,
   Job,
   JobKind,
+  KintoneWebhookReceipt,
   NotificationInput,
   NotificationRow,
+  NotificationSource,
+  ReminderPlan,
   NotificationState,
   NotifiedTransition,
   NotifiedTransitionClaim,
@@ -160,6 +163,10 @@ interface NotificationDbRow {
   detail: string | null;
   created_at: number;
   updated_at: number;
+  source: NotificationSource;
+  rules_version: number | null;
+  rule_id: string | null;
+  subject_date: string | null;
 }
 
 interface DeliveryDbRow {
@@ -193,6 +200,10 @@ const toNotification = (row: NotificationDbRow): NotificationRow => ({
   detail: row.detail,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
+  source: row.source,
+  rulesVersion: row.rules_version,
+  ruleId: row.rule_id,
+  subjectDate: row.subject_date,
 });
 
 const ALL_JOB_KINDS: readonly JobKind[] = ["webhook-event", "notification", "delivery"];
@@ -361,15 +372,36 @@ export class SqliteStore implements RelayStore {
       const existing = this.sql(`SELECT id FROM notifications WHERE dedup_key = ? AND state = 'pending'`)
         .get(dedupKey) as { id: string } | undefined;
       if (existing) return { id: existing.id, duplicate: true };
-      const id = newId("n");
-      this.sql(
-          `INSERT INTO notifications (id, dedup_key, app_id, record_id, action, status, next_status, rules, state, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
-        )
-        .run(id, dedupKey, input.appId, input.recordId, input.action, input.status, input.nextStatus, input.rules, now, now);
-      this.insertJob("notification", id, now);
-      return { id, duplicate: false };
+      return { id: this.insertNotification(input, dedupKey, now), duplicate: false };
     }).immediate();
+  }
+
+  /** The notification row and its job; the caller holds the transaction. */
+  protected insertNotification(input: NotificationInput, dedupKey: string, now: number): string {
+    const id = newId("n");
+    this.sql(
+        `INSERT INTO notifications (id, dedup_key, app_id, record_id, action, status, next_status, rules, state, created_at, updated_at,
+                                    source, rules_version, rule_id, subject_date)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        id,
+        dedupKey,
+        input.appId,
+        input.recordId,
+        input.action,
+        input.status,
+        input.nextStatus,
+        input.rules,
+        now,
+        now,
+        input.source ?? "plugin",
+        input.rulesVersion ?? null,
+        input.ruleId ?? null,
+        input.subjectDate ?? null,
+      );
+    this.insertJob("notification", id, now);
+    return id;
   }
 
   async getNotification(id: string): Promise<NotificationRow | undefined> {
@@ -918,6 +950,90 @@ export class SqliteStore implements RelayStore {
        WHERE v.app_id = ? ORDER BY v.version DESC LIMIT 1`,
     ).get(appId) as { version: number; created_at: number; rules: string } | undefined;
     return row && { appId, version: row.version, rules: row.rules, updatedAt: row.created_at };
+  }
+
+  async listAppRuleSets(): Promise<AppRulesRow[]> {
+    const rows = this.sql(
+      `SELECT v.app_id, v.version, v.created_at, c.rules FROM app_rule_versions v JOIN rule_set_contents c ON c.hash = v.hash
+       WHERE v.version = (SELECT MAX(version) FROM app_rule_versions w WHERE w.app_id = v.app_id) ORDER BY v.app_id`,
+    ).all() as Array<{ app_id: string; version: number; created_at: number; rules: string }>;
+    return rows.map((row) => ({ appId: row.app_id, version: row.version, rules: row.rules, updatedAt: row.created_at }));
+  }
+
+  async findAppRulesVersion(appId: string, rules: string): Promise<number | undefined> {
+    const hash = createHash("sha256").update(rules).digest("hex");
+    const row = this.sql(`SELECT MAX(version) AS version FROM app_rule_versions WHERE app_id = ? AND hash = ?`).get(appId, hash) as {
+      version: number | null;
+    };
+    return row.version ?? undefined;
+  }
+
+  async setNotificationRulesVersion(id: string, version: number): Promise<void> {
+    this.sql(`UPDATE notifications SET rules_version = ? WHERE id = ?`).run(version, id);
+  }
+
+  async storeKintoneWebhook(
+    receipt: KintoneWebhookReceipt,
+    now: number,
+    notification?: { input: NotificationInput; dedupKey: string },
+  ): Promise<{ duplicate: boolean; notificationId?: string }> {
+    return this.db.transaction((): { duplicate: boolean; notificationId?: string } => {
+      const inserted = this.sql(
+        `INSERT OR IGNORE INTO kintone_webhooks (id, type, app_id, record_id, body, received_at, outcome) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ).run(receipt.id, receipt.type, receipt.appId, receipt.recordId, receipt.body, now, receipt.outcome).changes;
+      if (inserted === 0) return { duplicate: true };
+      if (!notification) return { duplicate: false };
+      const pending = this.sql(`SELECT id FROM notifications WHERE dedup_key = ? AND state = 'pending'`).get(notification.dedupKey) as
+        | { id: string }
+        | undefined;
+      const notificationId = pending?.id ?? this.insertNotification(notification.input, notification.dedupKey, now);
+      this.sql(`UPDATE kintone_webhooks SET notification_id = ? WHERE id = ?`).run(notificationId, receipt.id);
+      return { duplicate: false, notificationId };
+    }).immediate();
+  }
+
+  async recordStatusSeen(appId: string, recordId: string, revision: number, status: string, now: number): Promise<void> {
+    this.sql(
+      `INSERT INTO record_status_seen (app_id, record_id, revision, status, seen_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (app_id, record_id, revision) DO UPDATE SET status = excluded.status, seen_at = excluded.seen_at`,
+    ).run(appId, recordId, revision, status, now);
+  }
+
+  async lastStatusSeenBefore(appId: string, recordId: string, revision: number): Promise<{ revision: number; status: string } | undefined> {
+    return this.sql(
+      `SELECT revision, status FROM record_status_seen WHERE app_id = ? AND record_id = ? AND revision < ? ORDER BY revision DESC LIMIT 1`,
+    ).get(appId, recordId, revision) as { revision: number; status: string } | undefined;
+  }
+
+  async hasReminderRun(appId: string, ruleId: string, day: string): Promise<boolean> {
+    return this.sql(`SELECT 1 FROM reminder_runs WHERE app_id = ? AND rule_id = ? AND day = ?`).get(appId, ruleId, day) !== undefined;
+  }
+
+  async claimReminderRun(
+    appId: string,
+    ruleId: string,
+    day: string,
+    reminders: ReminderPlan[],
+    now: number,
+  ): Promise<{ claimed: boolean; enqueued: number }> {
+    return this.db.transaction((): { claimed: boolean; enqueued: number } => {
+      const claimed = this.sql(`INSERT OR IGNORE INTO reminder_runs (app_id, rule_id, day, ran_at, enqueued) VALUES (?, ?, ?, ?, 0)`)
+        .run(appId, ruleId, day, now).changes;
+      if (claimed === 0) return { claimed: false, enqueued: 0 };
+      let enqueued = 0;
+      for (const reminder of reminders) {
+        const seen = this.sql(`SELECT 1 FROM reminders_sent WHERE app_id = ? AND rule_id = ? AND record_id = ? AND date_value = ?`)
+          .get(appId, ruleId, reminder.recordId, reminder.dateValue);
+        if (seen) continue;
+        const dedupKey = `reminder:${appId}:${ruleId}:${reminder.recordId}:${reminder.dateValue}`;
+        const id = this.insertNotification(reminder.input, dedupKey, now);
+        this.sql(`INSERT INTO reminders_sent (app_id, rule_id, record_id, date_value, notification_id) VALUES (?, ?, ?, ?, ?)`)
+          .run(appId, ruleId, reminder.recordId, reminder.dateValue, id);
+        enqueued++;
+      }
+      this.sql(`UPDATE reminder_runs SET enqueued = ? WHERE app_id = ? AND rule_id = ? AND day = ?`).run(enqueued, appId, ruleId, day);
+      return { claimed: true, enqueued };
+    }).immediate();
   }
 
   private lastWriteCheck: { at: number; result: StoreWritable } | undefined;
