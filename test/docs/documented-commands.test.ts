@@ -51,6 +51,10 @@ const EVIDENCE: Record<string, () => void> = {
   "npm run backup -- backup.sqlite": () => expect(read("test/relay/backup.test.ts")).toContain('"backup", "--"'),
   "npm run backup -- <file>": () => expect(read("test/relay/backup.test.ts")).toContain('"backup", "--"'),
   "npm run app-key -- <appId>": () => expect(read("test/security/app-credentials.test.ts")).toContain('"app-key", "--"'),
+  "npm run dead-letters": () => expect(read("test/relay/dead-letters-command.test.ts")).toContain('"dead-letters", "--"'),
+  "npm run dead-letters -- list": () => expect(read("test/relay/dead-letters-command.test.ts")).toContain('"dead-letters", "--"'),
+  "npm run dead-letters -- retry <id>": () => expect(read("test/relay/dead-letters-command.test.ts")).toContain('"retry", letter.id'),
+  "npm run bench:claim": () => expect(read("test/relay/job-claims.test.ts")).toContain('"bench:claim"'),
   "npm run bench:webhook": () => expect(read("test/relay/bench-webhook.test.ts")).toContain('"bench:webhook"'),
   "npm run check:boundaries": () => expect(pkg.scripts.test).toContain("npm run check:boundaries"),
   "npm run schema": () => {

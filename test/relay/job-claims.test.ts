@@ -1,3 +1,6 @@
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterEach, expect, it } from "vitest";
 import { CLAIM_SQL, openSqliteStore, type SqliteStore } from "../../relay/src/store/sqlite-store.js";
 
@@ -78,3 +81,11 @@ it("a dead-lettered event no longer holds up the user's later events; a retry ru
   expect((await store.claimJob(40, 60_000))?.refId).toBe("a");
   expect((await store.getWebhookEvent("a"))?.state).toBe("pending");
 });
+
+it("npm run bench:claim prints the claim time with 10 and with 100,000 jobs queued", async () => {
+  const { stdout } = await promisify(execFile)("npm", ["run", "--silent", "bench:claim"], { cwd: join(import.meta.dirname, "../..") });
+  const lines = stdout.trim().split("\n");
+  expect(lines).toHaveLength(2);
+  expect(lines[0]).toMatch(/^10 jobs queued: [\d.]+ µs per claim/);
+  expect(lines[1]).toMatch(/^100,000 jobs queued: [\d.]+ µs per claim/);
+}, 120_000);
