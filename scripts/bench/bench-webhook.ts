@@ -19,7 +19,8 @@ import { COMMANDS, startEmulators, startProcess, type Started } from "./processe
  * Prints each target met/missed with its numbers. The machine is small and shared: rounds are
  * interleaved (the order flips each round) and medians reported, and the load average is printed.
  * BENCH_SECONDS (2), BENCH_ROUNDS (3), BENCH_CONNECTIONS ("10,50"), BENCH_QUEUED (10000) change the
- * load; BENCH_TINY=1 is a seconds-long smoke run (the test suite's).
+ * load; BENCH_TINY=1 is a seconds-long smoke run (the test suite's). BENCH_CPU_PROF=<dir>: the
+ * backlog's production relay runs under `node --cpu-prof` and writes its profile there.
  */
 const TINY = process.env.BENCH_TINY === "1";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (TINY ? 0.5 : 2));
@@ -187,7 +188,8 @@ try {
   const backlogDb = new Database(join(backlogDir, "relay.sqlite"), { readonly: true });
   const count = (sql: string) => backlogDb.prepare(sql).pluck().get() as number;
   const queuedAtStart = count("SELECT COUNT(*) FROM webhook_events WHERE state <> 'done'");
-  const drainer = await start(COMMANDS.relay, "backlog");
+  const cpuProfDir = process.env.BENCH_CPU_PROF;
+  const drainer = await start(COMMANDS.relay, "backlog", cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`] : undefined);
   const probeStart = count("SELECT COUNT(*) FROM webhook_events WHERE state <> 'done'");
   const healthz = await probe(TINY ? 3 : 20, 20, () => fetch(`${drainer.url}/healthz`));
   let probeSeq = 0;
@@ -210,7 +212,11 @@ try {
   const drainRate = (doneNow - doneAtBegin) / drainSeconds;
   const outcomes = backlogDb.prepare("SELECT outcome, COUNT(*) AS n FROM webhook_events GROUP BY outcome ORDER BY n DESC LIMIT 5").all() as Array<{ outcome: string | null; n: number }>;
   backlogDb.close();
-  await stop(drainer);
+  if (cpuProfDir) {
+    // A profile is written on a clean exit only: SIGTERM, the relay's own shutdown.
+    drainer.child.kill("SIGTERM");
+    await drainer.exited;
+  } else await stop(drainer);
   console.log(
     `\nbacklog: ${filled.answered} simple events (follow, refused postback) committed by the ingest-only relay; the production relay started on them ` +
       `(${f0(drainer.readyMs)} ms to its first 200 with ${queuedAtStart} queued). While ${probeStart}->${probeEnd} were queued: ` +
