@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { buildFlexMessage } from "../../../common/flex/build-flex-message.js";
+import { reminderChange } from "../../../common/flex/reminder-line.js";
 import { ruleSetTimeZone } from "../../../common/kintone/date-time.js";
 import type { FieldProperties, KintoneRecord } from "../../../common/kintone/record.js";
 import { evaluateWhen } from "../../../common/rules/match-rules.js";
@@ -11,7 +12,6 @@ import { planBatches, resolveRecipients } from "../notifications/resolve-recipie
 import type { DeliveryPlan, Job, NotificationRow, SkippedRecipient } from "../store/relay-store.js";
 import type { JobResult } from "../worker/job-runner.js";
 import { fieldDay } from "./reminder-dates.js";
-import { reminderLine } from "./reminder-text.js";
 
 /**
  * A reminder's notification job (source "schedule"): read the record, check that its date field
@@ -53,7 +53,8 @@ export function createReminderHandler(deps: ProcessNotificationDeps) {
     }
 
     const language = languageOf(parsed.ruleSet);
-    const line = reminderLine({
+    // The same change the settings page previews (common/flex/reminder-line.ts).
+    const change = reminderChange({
       fieldLabel: fields[schedule.field]?.label ?? schedule.field,
       dateValue: notification.subjectDate,
       offsetDays: schedule.offsetDays,
@@ -77,8 +78,7 @@ export function createReminderHandler(deps: ProcessNotificationDeps) {
         rule,
         record,
         fields,
-        // No status change: the status line says what date this is about.
-        change: { action: line, status: "", nextStatus: "" },
+        change,
         recordUrl: `${deps.kintoneBaseUrl}/k/${notification.appId}/show#record=${notification.recordId}`,
         postbackData: (button) => deps.tokens.sign({ deliveryId: id, buttonId: button.id }),
         timeZone,
