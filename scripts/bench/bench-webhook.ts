@@ -158,7 +158,7 @@ try {
         r.errors = (r.errors ?? 0) + result.errors;
       }
     }
-    r.queuedBeforePaced = await waitDrained(TINY ? 2_000 : 20_000);
+    r.queuedBeforePaced = await waitDrained(TINY ? 2_000 : 5_000);
     await fetchTokens(PACED_RATE * SECONDS + 100);
     const pacedRelay = await pacedLoad(relay.url, { rate: PACED_RATE, seconds: SECONDS, next: relayMix, onAnswered: remember });
     const pacedVerify = await pacedLoad(verifyOnly.url, { rate: PACED_RATE, seconds: SECONDS, next: fakeMix });
@@ -203,7 +203,7 @@ try {
   const drainBegan = performance.now();
   const doneAtBegin = count("SELECT COUNT(*) FROM webhook_events WHERE state = 'done'");
   let doneNow = doneAtBegin;
-  const drainLimitMs = TINY ? 8_000 : 60_000;
+  const drainLimitMs = TINY ? 8_000 : 30_000;
   while (count("SELECT COUNT(*) FROM webhook_events WHERE state <> 'done'") > 0 && performance.now() - drainBegan < drainLimitMs) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
