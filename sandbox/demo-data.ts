@@ -1,5 +1,6 @@
 /** What the sandbox seeds: the demo LINE user (with a profile) and a few demo orders sent to them. */
-import { DEMO_APP_ID, DEMO_FIELDS, DEMO_PROCESS } from "../emulators/demo-app.js";
+import type { RuleSet } from "../common/rules/rule-set.js";
+import { DEMO_APP_ID, DEMO_FIELDS, DEMO_PROCESS, demoRuleSet } from "../emulators/demo-app.js";
 import type { KintoneEmulator } from "../emulators/kintone/kintone-emulator.js";
 
 export const SANDBOX_USER = { id: "U5a4d0b1e2c3f40718293a4b5c6d7e8f9", displayName: "Sato Hanako" } as const;
@@ -29,4 +30,37 @@ export function seedDemoApp(kintone: KintoneEmulator, apiToken: string, now: num
     id: kintone.addRecord(DEMO_APP_ID, { ...values, line_user_id: SANDBOX_USER.id }).id,
     label: values.order_no,
   }));
+}
+
+/**
+ * The demo app's rules in the sandbox: the demo approval rule (it names its action, so only the
+ * record page can serve it), a rule kintone's webhook can serve (any change into "Shipped": made
+ * on the record page, through the REST API or by an integration), and a reminder three days
+ * before the due date at 09:00. No seeded order is due within three days, so nothing is sent
+ * at start.
+ */
+export function sandboxRuleSet(): RuleSet {
+  const demo = demoRuleSet() as RuleSet;
+  return {
+    ...demo,
+    rules: [
+      ...demo.rules,
+      {
+        id: "shipped",
+        name: "Shipped -> tell the customer (also when changed outside the browser)",
+        trigger: { actions: [], from: [], to: ["Shipped"] },
+        recipients: { fields: ["line_user_id"], ids: [] },
+        message: { title: "Order {{order_no}} shipped", fields: ["customer", "due_date"] },
+        buttons: [],
+      },
+      {
+        id: "due-soon",
+        name: "Reminder: 3 days before the due date",
+        trigger: { actions: [], from: [], to: [], schedule: { field: "due_date", offsetDays: -3, at: "09:00" } },
+        recipients: { fields: ["line_user_id"], ids: [] },
+        message: { title: "Order {{order_no}} is due soon", fields: ["customer", "due_date"] },
+        buttons: [],
+      },
+    ],
+  };
 }

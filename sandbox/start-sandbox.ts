@@ -9,20 +9,22 @@
  *   /k/..., /__emu/...    the kintone page emulator (record page, plugin settings page, proxy)
  *   everything else       the relay itself (/v1/*, /line/webhook, /healthz)
  * Every secret is generated at start and the data dir is a fresh temporary folder, removed on close.
+ * As in production, the relay keeps the demo app's rules (what Save registers), kintone's webhook is
+ * set up for the demo app (KINTONE_WEBHOOK_TOKEN generated; a status changed anywhere notifies) and
+ * the reminder scheduler runs.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Hono } from "hono";
-import { DEMO_API_TOKEN, DEMO_APP_ID, demoRuleSet } from "../emulators/demo-app.js";
+import { DEMO_API_TOKEN, DEMO_APP_ID } from "../emulators/demo-app.js";
 import { createKintoneEmulator, type KintoneEmulator } from "../emulators/kintone/kintone-emulator.js";
 import { createKintonePageEmulator, type KintonePageEmulator } from "../emulators/kintone-page/kintone-page-emulator.js";
 import { createLineEmulator, type LineEmulator } from "../emulators/line/line-emulator.js";
 import { listen, type RunningServer } from "../emulators/listen.js";
 import { createLineWebhookSender } from "../emulators/playground/line-webhook-sender.js";
 import { createPlayground } from "../emulators/playground/playground-server.js";
-import type { RuleSet } from "../common/rules/rule-set.js";
 import { planSave } from "../plugin/src/settings/save-plan.js";
 import type { Relay } from "../relay/src/app.js";
 import { systemClock } from "../relay/src/clock.js";
@@ -30,7 +32,7 @@ import { composeRelay } from "../relay/src/compose-relay.js";
 import { deriveAppKey } from "../relay/src/http/app-key.js";
 import type { LogLevel } from "../relay/src/logger.js";
 import type { RelaySettings } from "../relay/src/settings.js";
-import { SANDBOX_APP_NAME, SANDBOX_BOT, SANDBOX_USER, seedDemoApp } from "./demo-data.js";
+import { SANDBOX_APP_NAME, SANDBOX_BOT, SANDBOX_USER, sandboxRuleSet, seedDemoApp } from "./demo-data.js";
 import { loadPluginZip } from "./plugin-zip.js";
 
 export interface SandboxOptions {
@@ -50,6 +52,8 @@ export interface Sandbox {
   url: string;
   playgroundUrl: string;
   relaySecret: string;
+  /** Where the kintone emulator sends the demo app's webhooks: {url}/kintone/webhook/{KINTONE_WEBHOOK_TOKEN}. */
+  kintoneWebhookUrl: string;
   user: { id: string; displayName: string };
   records: Array<{ id: string; label: string }>;
   appId: number;
@@ -89,13 +93,15 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const channel = { channelId: "2000000001", channelSecret: secret(16) };
     const accessToken = randomBytes(32).toString("base64url");
     const signingKey = secret(32);
+    // 32 characters of letters, digits, - and _: what KINTONE_WEBHOOK_TOKEN asks for.
+    const kintoneWebhookToken = randomBytes(24).toString("base64url");
 
     const line = createLineEmulator({
       channels: [channel],
       longLivedTokens: [accessToken],
     });
     line.setProfile(SANDBOX_USER.id, { displayName: SANDBOX_USER.displayName, language: "en" });
-    const kintone = createKintoneEmulator({ now });
+    const kintone = createKintoneEmulator({ now, publicUrl: url });
     const records = seedDemoApp(kintone, DEMO_API_TOKEN, now());
     const lineServer = await listen(line.app);
     cleanups.push(() => lineServer.close());
@@ -122,27 +128,42 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       replyDeadlineMs: 50_000,
       welcomeText: "Thanks for adding us! (sandbox)",
       logLevel: options.logLevel ?? "info",
+      kintoneWebhookToken,
     };
     // The relay's REST calls go to the kintone emulator itself; the page emulator on this port
     // stands for the browser and answers with its own token.
     const relay = await composeRelay(settings, { kintoneApiBaseUrl: kintoneServer.url });
     cleanups.push(() => relay.close());
-    await relay.worker.start();
+    // The worker and the reminder scheduler, started as production starts them.
+    await relay.start();
 
     const pages = createKintonePageEmulator({ pluginZip, kintoneUrl: kintoneServer.url, apiToken: DEMO_API_TOKEN });
     // What the admin's "Save" on the plugin's settings page would store for the demo app: the
     // demo app's own key (what `npm run app-key -- 1` prints), never the master secret.
+    const appKey = deriveAppKey(relaySecret, String(DEMO_APP_ID));
     const saved = planSave({
       relayUrl: url,
       appId: String(DEMO_APP_ID),
-      newSecret: deriveAppKey(relaySecret, String(DEMO_APP_ID)),
+      newSecret: appKey,
       savedAuthorization: null,
       savedRelayUrl: null,
-      ruleSet: demoRuleSet() as RuleSet,
+      ruleSet: sandboxRuleSet(),
     });
     if (!saved.ok) throw new Error(`sandbox: the demo plugin settings are invalid: ${JSON.stringify(saved.problems)}`);
     pages.saveConfig(DEMO_APP_ID, saved.plan.config);
     for (const entry of saved.plan.proxyConfigs) pages.saveProxyConfig(DEMO_APP_ID, entry);
+    // Save also registers the rules with the relay (PUT /v1/apps/{appId}/rules, with the app's key):
+    // the webhook and the reminders notify from them.
+    const registered = await relay.app.request(`/v1/apps/${DEMO_APP_ID}/rules`, {
+      method: "PUT",
+      headers: { "content-type": "application/json", authorization: `Bearer ${appKey}`, "x-relay-app": String(DEMO_APP_ID) },
+      body: JSON.stringify({ rules: saved.plan.config.ruleSet }),
+    });
+    if (registered.status !== 200) throw new Error(`sandbox: the relay refused the demo rules: ${registered.status} ${await registered.text()}`);
+    // The admin's webhook in the demo app's settings (docs/kintone-webhook.md): status changes, and
+    // edits so that the relay knows a record's status before it changes.
+    const kintoneWebhookUrl = `${url}/kintone/webhook/${kintoneWebhookToken}`;
+    kintone.addWebhook(DEMO_APP_ID, { url: kintoneWebhookUrl, events: ["UPDATE_STATUS", "UPDATE_RECORD"] });
 
     const settingsPath = `/k/admin/app/${DEMO_APP_ID}/plugin/config?pluginId=${pages.pluginId}`;
     const playground = await createPlayground({
@@ -173,6 +194,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       url,
       playgroundUrl: `${url}/playground`,
       relaySecret,
+      kintoneWebhookUrl,
       user: { ...SANDBOX_USER },
       records,
       appId: DEMO_APP_ID,

@@ -35,6 +35,11 @@ export interface RelayOverrides {
 export interface ComposedRelay extends Relay {
   store: SqliteStore;
   logger: Logger;
+  /**
+   * Starts the work that runs by itself: the job worker, then the reminder scheduler. Production,
+   * the sandbox and the tests all start the relay here, so a new background task starts everywhere.
+   */
+  start(): Promise<void>;
   /** Stops the worker, closes the store, releases the channel access token (revokes a v2.1 one). */
   close(): Promise<void>;
 }
@@ -71,7 +76,7 @@ function accessTokenConfig(settings: RelaySettings): ChannelAccessTokenConfig {
  * The one place the relay is wired: store, kintone REST client, channel access token, push and
  * reply senders, profile client, postback tokens, logger and clock, all from `settings`, for
  * production (start-relay.ts), the sandbox and the tests alike. A new dependency is added here.
- * Neither listens nor starts the worker: the caller does both.
+ * Neither listens nor starts the background work: the caller serves `app` and calls `start()`.
  */
 export async function composeRelay(settings: RelaySettings, overrides: RelayOverrides = {}): Promise<ComposedRelay> {
   const clock = overrides.clock ?? systemClock;
@@ -121,6 +126,10 @@ export async function composeRelay(settings: RelaySettings, overrides: RelayOver
     ...relay,
     store,
     logger,
+    async start() {
+      await relay.worker.start();
+      relay.reminders.start();
+    },
     close() {
       closing ??= (async () => {
         await relay.reminders.stop();

@@ -32,10 +32,9 @@ export async function startRelay(env: NodeJS.ProcessEnv): Promise<void> {
     console.error(error.message);
     process.exit(1);
   }
-  const { app, worker, store, logger } = relay;
+  const { app, store, logger } = relay;
 
-  await worker.start();
-  relay.reminders.start();
+  await relay.start();
   // Housekeeping: every table forgets what finished RELAY_RETENTION_DAYS ago, in small batches.
   const prune = () =>
     store

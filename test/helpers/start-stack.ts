@@ -83,8 +83,7 @@ export async function startStack(options: StackOptions = {}) {
     { clock, logger, reminderIntervalMs: options.reminderIntervalMs, lineTimeoutMs: 2_000, worker: { retryBaseMs: options.retryBaseMs ?? 50, maxUnfinishedJobs: options.maxUnfinishedJobs } },
   );
   const { store } = relay;
-  await relay.worker.start();
-  relay.reminders.start();
+  await relay.start();
   const relayServer = await listen(relay.app);
 
   return {

@@ -191,6 +191,36 @@ describe("npm start without LINE or kintone settings: the sandbox", () => {
     expect(readdirSync(tmp).filter((name) => name.startsWith("kline-sandbox-"))).toEqual([]);
   }, 120_000);
 
+  it("a status changed through kintone's REST API (no record page, no plugin) reaches the phone through kintone's webhook", async () => {
+    const started = startServer({ PORT: "0" }, tempDir("sandbox-cwd-"));
+    const url = await sandboxReady(started);
+    // kintone's REST API (the page emulator forwards it to the kintone emulator with the app's API token).
+    const act = async (action: string) => {
+      const response = await fetch(`${url}/k/v1/record/status.json`, {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ app: DEMO_APP_ID, id: 2, action }),
+      });
+      expect(response.status).toBe(200);
+    };
+    // "Approve": the demo approval rule names its action, so only a record page serves it: no push.
+    await act("Approve");
+    // "Ship": the sandbox's "shipped" rule (any change into Shipped) is served by the webhook.
+    await act("Ship");
+    const pushed = await waitFor(async () => (await chat(url)).find((e) => e.kind === "push"), 15_000, "the push on the phone");
+    const text = JSON.stringify(pushed.message);
+    expect(text).toContain("Order A-1002 shipped");
+    expect(text).toContain("Suzuki Foods");
+    // Status line: the webhook says neither the action nor the status before.
+    expect(text).toContain("Shipped");
+    // One change, one message; the approval sent nothing.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const pushes = (await chat(url)).filter((e) => e.kind === "push");
+    expect(pushes).toHaveLength(1);
+    expect(JSON.stringify(pushes)).not.toContain("approved");
+    expect(await stop(started)).toBe(0);
+  }, 120_000);
+
   it("honours PORT", async () => {
     const probe = await listen(createKintoneEmulator().app);
     const port = probe.port;
