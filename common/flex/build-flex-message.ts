@@ -73,8 +73,11 @@ export const FLEX_TEXT_CAPS = {
 const SMALLEST_VALUE_CAP = 80;
 const SHRINKING_VALUE_CAPS = [FLEX_TEXT_CAPS.rowValue, 200, SMALLEST_VALUE_CAP] as const;
 
-const COLOR_MUTED = "#888888";
-const COLOR_LABEL = "#aaaaaa";
+// WCAG AA on white (4.5:1) for small text, on the phone and in the settings preview alike.
+const COLOR_MUTED = "#6b6b6b";
+const COLOR_LABEL = "#767676";
+/** A darker LINE green for primary buttons: white on it is 5.5:1 (LINE's default green is 2.3:1). */
+const COLOR_BUTTON = "#047a32";
 const COLOR_VALUE = "#333333";
 
 /** A text that is never empty (LINE refuses ""), cleaned and capped. */
@@ -129,6 +132,7 @@ function postbackButton(button: Button, data: string): FlexButton {
   return {
     type: "button",
     style: "primary",
+    color: COLOR_BUTTON,
     height: "sm",
     action: { type: "postback", label, data, displayText: truncateText(label, FLEX_LIMITS.displayText) },
   };

@@ -125,7 +125,7 @@ body { font-family: "Helvetica Neue", Arial, "Hiragino Kaku Gothic ProN", Meiryo
 #emu-record { background: #fff; border-collapse: collapse; margin-top: 12px; }
 #emu-record th, #emu-record td { border: 1px solid #e3e7e8; padding: 4px 8px; text-align: left; font-size: 13px; }
 #emu-error { color: #e74c3c; font-weight: bold; min-height: 1em; }
-.emu-action { background: #3498db; color: #fff; border: 0; padding: 6px 16px; cursor: pointer; }
+.emu-action { background: #1d6fa5; color: #fff; border: 0; padding: 6px 16px; cursor: pointer; }
 `;
 
 export function createKintonePageEmulator(options: KintonePageOptions): KintonePageEmulator {

@@ -46,6 +46,29 @@ export interface PingResult {
   rules?: { valid: boolean; count: number; errors?: { path?: string; message?: string }[] };
 }
 
+/** POST /v1/apps/{appId}/test-message: what LINE said to the push. */
+export interface TestMessageResult {
+  sent: boolean;
+  to: string;
+  language?: string;
+  line?: { status?: number; requestId?: string | null };
+}
+
+export interface TestMessageRequest {
+  ruleId: string;
+  recordId: string;
+  to: string;
+  /** The rule set on screen; without it the relay uses the one it stores for the app. */
+  rules?: string;
+}
+
+export interface RelayGroup {
+  id: string;
+  kind: string;
+  state: string;
+  since: string;
+}
+
 export interface RegisteredRules {
   appId: string;
   version: number;
@@ -122,6 +145,17 @@ export class RelayClient {
   /** PUT /v1/apps/{appId}/rules: the relay keeps the app's rule set (a new version when it changed). */
   registerRules(appId: string, rules: string): Promise<RegisteredRules> {
     return this.call<RegisteredRules>(`/v1/apps/${encodeURIComponent(appId)}/rules`, "PUT", { rules }, [200]);
+  }
+
+  /** "Send a test message": the relay builds the rule's message for the record and pushes it to `to`. */
+  sendTestMessage(appId: string, request: TestMessageRequest): Promise<TestMessageResult> {
+    return this.call<TestMessageResult>(`/v1/apps/${encodeURIComponent(appId)}/test-message`, "POST", { ...request }, [200]);
+  }
+
+  /** GET /v1/groups: the groups and rooms the bot is in. */
+  async listGroups(): Promise<RelayGroup[]> {
+    const body = await this.call<{ groups?: RelayGroup[] }>("/v1/groups", "GET", {}, [200]);
+    return body.groups ?? [];
   }
 
   async listDeliveries(appId: string, recordId: string): Promise<Delivery[]> {

@@ -23,6 +23,7 @@ import {
 import { moveItem, renameKey } from "./field-checks";
 import { Button, Checkbox, Dropdown, MultiChoice, Text, TextArea, onValue } from "./kuc";
 import type { SettingsMessages } from "./settings-messages";
+import { renderTriggerEditor } from "./trigger-editor";
 
 export interface ProcessAction {
   name: string;
@@ -37,6 +38,8 @@ export interface EditorContext {
   actions: ProcessAction[];
   statuses: string[];
   messages: SettingsMessages;
+  /** The admin's kintone language (the trigger editor's texts). */
+  language: string;
   errors: ErrorBoard;
   /** A value changed: validate and refresh the preview. */
   changed(): void;
@@ -611,10 +614,12 @@ export function renderRuleEditor(rule: Rule, ruleIndex: number, ctx: EditorConte
 
   const preview = div("kline-preview");
   const form = div("kline-rule-form",
-    div("kline-row", name, id, remove),
+    div("kline-row", name, id),
     errorLine(ctx, path),
     heading(m.trigger),
-    div("kline-row", multi("actions", m.actions, actionItems), multi("from", m.from, statusItems), multi("to", m.to, statusItems)),
+    // A process action (these pickers) or a date reminder: trigger-editor.ts.
+    renderTriggerEditor(rule, ruleIndex, ctx, () =>
+      div("kline-row", multi("actions", m.actions, actionItems), multi("from", m.from, statusItems), multi("to", m.to, statusItems))),
     errorLine(ctx, `${path}.trigger`),
     heading(m.conditions),
     div("kline-row", modePicker),
@@ -632,7 +637,9 @@ export function renderRuleEditor(rule: Rule, ruleIndex: number, ctx: EditorConte
     heading(m.buttons),
     buttons,
     addButton,
-    errorLine(ctx, `${path}.buttons`));
+    errorLine(ctx, `${path}.buttons`),
+    // Far from the rule ID, at the end of the rule; a removal can be undone (admin-notices.ts).
+    div("kline-row kline-rule-remove-row", remove));
   const sampleNote = div("kline-hint kline-preview-sample");
   sampleNote.textContent = ctx.sampleNote;
   const card = div("kline-rule", form, div("kline-preview-pane", heading(m.preview), preview, sampleNote));

@@ -22,6 +22,10 @@ import { synthesizeRecord } from "./sample-record";
 import type { SettingsMessages } from "./settings-messages";
 import { settingsMessages } from "./settings-messages";
 import { currentAuthorization, settingsRelayClient } from "./settings-relay";
+import { offerUndo, refreshProblemSummary, showUpdateAppReminder } from "./admin-notices";
+import { renderTestMessagePanel } from "./test-message-panel";
+import { reminderPreviewChange } from "./trigger-editor";
+import { renderWebhookNote } from "./webhook-note";
 
 /** How long "Test connection" and the registration on Save wait for the relay. */
 const RELAY_TIMEOUT_MS = 10_000;
@@ -129,6 +133,12 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
   const registerResult = el("div", "kline-register-result");
   registerResult.setAttribute("aria-live", "polite");
   root.append(status, registerResult);
+  // The problems still shown, each linking to its control; "Update App" after Save; undo a removal.
+  const summary = el("div", "kline-problem-summary");
+  const updateAppReminder = el("div", "kline-update-app");
+  const undoBox = el("div", "kline-undo-box");
+  summary.hidden = updateAppReminder.hidden = undoBox.hidden = true;
+  root.append(summary, updateAppReminder, undoBox);
   // A save that stopped between setProxyConfig and setConfig (save-plan.ts: runSave) shows here.
   const repairBox = el("div", "kline-save-repair");
   root.append(repairBox);
@@ -226,6 +236,23 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
   rulesSection.append(ruleCards, rulesError, addRule);
   root.append(rulesSection);
 
+  const testPanel = renderTestMessagePanel({
+    messages: m,
+    appId: String(appId),
+    rules: () => ruleSetOnScreen(),
+    relay: () => {
+      const authorization = currentAuthorization(host, secretInput.value, savedRelayUrl);
+      if (validateRelayUrl(relayUrl.value ?? "") || !authorization) return m.testNoSecret;
+      return settingsRelayClient(host, relayUrl.value ?? "", authorization, String(appId), RELAY_TIMEOUT_MS);
+    },
+    failureText: (error) => connectionFailureText(error, normalizeRelayUrl(relayUrl.value ?? ""), m, String(appId)),
+    defaultRecordId: app.sampleIsRecord ? String(app.sample.$id?.value ?? "") : "",
+  });
+  root.append(testPanel.section);
+  // The kintone webhook: the URL to paste, which triggers to tick, which rules it serves.
+  const webhookNote = renderWebhookNote(host.language);
+  root.append(webhookNote.section);
+
   const previews: HTMLElement[] = [];
   const ctx = {
     fields: app.fields,
@@ -233,12 +260,19 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
     actions: app.actions,
     statuses: app.statuses,
     messages: m,
+    language: host.language,
     errors,
     changed: () => validate(),
     restructure: () => renderRules(),
     removeRule: (index: number) => {
-      draft.rules.splice(index, 1);
+      const [removed] = draft.rules.splice(index, 1);
       renderRules();
+      if (removed) {
+        offerUndo(undoBox, m.ruleRemoved(removed.id), m, () => {
+          draft.rules.splice(Math.min(index, draft.rules.length), 0, removed);
+          renderRules();
+        });
+      }
     },
   };
 
@@ -256,6 +290,7 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
       ruleCards.append(card);
     });
     addRule.disabled = draft.rules.length >= 100;
+    testPanel.update();
     validate();
   }
 
@@ -286,7 +321,10 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
         rule,
         record: app.sample,
         fields: app.fields,
-        change: sampleChange(rule),
+        // A reminder's line is the relay's own (common/flex/reminder-line.ts).
+        change: rule.trigger.schedule
+          ? reminderPreviewChange(rule.trigger.schedule, { record: app.sample, fields: app.fields, timeZone: draft.timeZone ?? host.timeZone, language: ruleSetLanguage() })
+          : sampleChange(rule),
         recordUrl: `${location.origin}/k/${appId}/show#record=${recordId}`,
         postbackData: (button) => `preview:${button.id}`,
         timeZone: draft.timeZone ?? host.timeZone,
@@ -309,7 +347,10 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
       : result.errors.map((e) => ({ path: e.path, message: host.language === "ja" && e.ja ? e.ja : e.message }));
     const problems = formProblems();
     // The same checks the relay makes (common/rules/check-rule-set.ts), here against the app's form.
-    const misfits = checkRuleSet(draft, app.fields).map((p) => ({ path: p.path, message: host.language === "ja" ? p.ja : p.message }));
+    const misfits = checkRuleSet(draft, app.fields)
+      .map((p) => ({ path: p.path, message: host.language === "ja" ? p.ja : p.message }))
+      // parseRuleSet already made the checks that need no form (LINE IDs, recipients): say each once.
+      .filter((p) => !shown.some((e) => e.path === p.path && e.message === p.message));
     const orphans = errors.show(
       [...shown, ...misfits, ...problems.map((p) => ({ path: p.control, message: problemText(p, m) }))],
       visible,
@@ -320,6 +361,8 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
       const target = previews[i];
       if (target) renderPreview(rule, target);
     });
+    refreshProblemSummary(summary, root, m);
+    webhookNote.update(validateRelayUrl(relayUrl.value ?? "") ? "" : (relayUrl.value ?? ""), draft.rules);
     return result.ok && problems.length === 0 && misfits.length === 0;
   }
 
@@ -452,6 +495,9 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
       status.classList.add("kline-saved");
       status.textContent = m.saved;
       new Notification({ text: m.saved, type: "success", duration: 3000 }).open();
+      showUpdateAppReminder(updateAppReminder, m);
+      undoBox.replaceChildren();
+      undoBox.hidden = true;
       const authorization = plan.plan.proxyConfigs.at(-1)?.headers.Authorization;
       const rules = plan.plan.config[CONFIG_KEYS.ruleSet];
       if (authorization && rules !== undefined && savedRelayUrl) await registerRules(savedRelayUrl, authorization, rules);

@@ -19,8 +19,9 @@ export function canonicalRules(json: string): string {
 }
 
 /** 400 naming each path in the request body (`rules.rules[0].message.title`), as POST /v1/notifications does. */
-export function invalidRules(errors: ReadonlyArray<{ path: string; message: string }>): HttpError {
-  const details = errors.map((error) => ({ path: error.path ? `rules.${error.path}` : "rules", message: error.message }));
+export function invalidRules(errors: ReadonlyArray<{ path: string; message: string; ja?: string }>): HttpError {
+  // `ja`: the same words the settings page shows a Japanese admin at the control.
+  const details = errors.map((error) => ({ path: error.path ? `rules.${error.path}` : "rules", message: error.message, ...(error.ja ? { ja: error.ja } : {}) }));
   return new HttpError(400, "invalid_rules", details.map((d) => `${d.path}: ${d.message}`).join("; "), details);
 }
 
