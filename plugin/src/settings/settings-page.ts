@@ -24,8 +24,6 @@ import { settingsMessages } from "./settings-messages";
 import { currentAuthorization, settingsRelayClient } from "./settings-relay";
 import { offerUndo, refreshProblemSummary, showUpdateAppReminder } from "./admin-notices";
 import { renderTestMessagePanel } from "./test-message-panel";
-import { reminderPreviewChange } from "./trigger-editor";
-import { renderWebhookNote } from "./webhook-note";
 
 /** How long "Test connection" and the registration on Save wait for the relay. */
 const RELAY_TIMEOUT_MS = 10_000;
@@ -249,9 +247,6 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
     defaultRecordId: app.sampleIsRecord ? String(app.sample.$id?.value ?? "") : "",
   });
   root.append(testPanel.section);
-  // The kintone webhook: the URL to paste, which triggers to tick, which rules it serves.
-  const webhookNote = renderWebhookNote(host.language);
-  root.append(webhookNote.section);
 
   const previews: HTMLElement[] = [];
   const ctx = {
@@ -260,7 +255,6 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
     actions: app.actions,
     statuses: app.statuses,
     messages: m,
-    language: host.language,
     errors,
     changed: () => validate(),
     restructure: () => renderRules(),
@@ -321,10 +315,7 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
         rule,
         record: app.sample,
         fields: app.fields,
-        // A reminder's line is the relay's own (common/flex/reminder-line.ts).
-        change: rule.trigger.schedule
-          ? reminderPreviewChange(rule.trigger.schedule, { record: app.sample, fields: app.fields, timeZone: draft.timeZone ?? host.timeZone, language: ruleSetLanguage() })
-          : sampleChange(rule),
+        change: sampleChange(rule),
         recordUrl: `${location.origin}/k/${appId}/show#record=${recordId}`,
         postbackData: (button) => `preview:${button.id}`,
         timeZone: draft.timeZone ?? host.timeZone,
@@ -362,7 +353,6 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
       if (target) renderPreview(rule, target);
     });
     refreshProblemSummary(summary, root, m);
-    webhookNote.update(validateRelayUrl(relayUrl.value ?? "") ? "" : (relayUrl.value ?? ""), draft.rules);
     return result.ok && problems.length === 0 && misfits.length === 0;
   }
 
