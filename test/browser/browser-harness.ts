@@ -18,7 +18,7 @@ import { listen } from "../../emulators/listen.js";
 import { planSave } from "../../plugin/src/settings/save-plan.js";
 import { deriveAppKey } from "../../relay/src/http/app-key.js";
 import type { RuleSet } from "../../common/rules/rule-set.js";
-import type { Stack } from "../helpers/start-stack.js";
+import type { Stack, StackOptions } from "../helpers/start-stack.js";
 import { startStack } from "../helpers/start-stack.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -125,8 +125,8 @@ export interface PageStack {
   close(): Promise<void>;
 }
 
-export async function startPageStack(pluginZip: Buffer, options: { language?: string } = {}): Promise<PageStack> {
-  const stack = await startStack();
+export async function startPageStack(pluginZip: Buffer, options: { language?: string; stack?: StackOptions } = {}): Promise<PageStack> {
+  const stack = await startStack(options.stack);
   const pages = createKintonePageEmulator({
     pluginZip,
     kintoneUrl: stack.kintoneUrl,

@@ -23,6 +23,7 @@ import {
 import { moveItem, renameKey } from "./field-checks";
 import { Button, Checkbox, Dropdown, MultiChoice, Text, TextArea, onValue } from "./kuc";
 import type { SettingsMessages } from "./settings-messages";
+import { renderTriggerEditor } from "./trigger-editor";
 
 export interface ProcessAction {
   name: string;
@@ -37,6 +38,8 @@ export interface EditorContext {
   actions: ProcessAction[];
   statuses: string[];
   messages: SettingsMessages;
+  /** The admin's kintone language (the trigger editor's texts). */
+  language: string;
   errors: ErrorBoard;
   /** A value changed: validate and refresh the preview. */
   changed(): void;
@@ -614,7 +617,9 @@ export function renderRuleEditor(rule: Rule, ruleIndex: number, ctx: EditorConte
     div("kline-row", name, id),
     errorLine(ctx, path),
     heading(m.trigger),
-    div("kline-row", multi("actions", m.actions, actionItems), multi("from", m.from, statusItems), multi("to", m.to, statusItems)),
+    // A process action (these pickers) or a date reminder: trigger-editor.ts.
+    renderTriggerEditor(rule, ruleIndex, ctx, () =>
+      div("kline-row", multi("actions", m.actions, actionItems), multi("from", m.from, statusItems), multi("to", m.to, statusItems))),
     errorLine(ctx, `${path}.trigger`),
     heading(m.conditions),
     div("kline-row", modePicker),

@@ -22,6 +22,8 @@ import { synthesizeRecord } from "./sample-record";
 import type { SettingsMessages } from "./settings-messages";
 import { settingsMessages } from "./settings-messages";
 import { currentAuthorization, settingsRelayClient } from "./settings-relay";
+import { reminderPreviewChange } from "./trigger-editor";
+import { renderWebhookNote } from "./webhook-note";
 import { offerUndo, refreshProblemSummary, showUpdateAppReminder } from "./admin-notices";
 import { renderTestMessagePanel } from "./test-message-panel";
 
@@ -233,6 +235,9 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
   const addRule = new Button({ className: "kline-rule-add", text: m.addRule });
   rulesSection.append(ruleCards, rulesError, addRule);
   root.append(rulesSection);
+  // The kintone webhook: the URL to paste, which triggers to tick, which rules it serves.
+  const webhookNote = renderWebhookNote(host.language);
+  root.append(webhookNote.section);
 
   const testPanel = renderTestMessagePanel({
     messages: m,
@@ -255,6 +260,7 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
     actions: app.actions,
     statuses: app.statuses,
     messages: m,
+    language: host.language,
     errors,
     changed: () => validate(),
     restructure: () => renderRules(),
@@ -315,7 +321,10 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
         rule,
         record: app.sample,
         fields: app.fields,
-        change: sampleChange(rule),
+        // A reminder's line is the relay's own (common/flex/reminder-line.ts).
+        change: rule.trigger.schedule
+          ? reminderPreviewChange(rule.trigger.schedule, { record: app.sample, fields: app.fields, timeZone: draft.timeZone ?? host.timeZone, language: ruleSetLanguage() })
+          : sampleChange(rule),
         recordUrl: `${location.origin}/k/${appId}/show#record=${recordId}`,
         postbackData: (button) => `preview:${button.id}`,
         timeZone: draft.timeZone ?? host.timeZone,
@@ -353,6 +362,7 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
       if (target) renderPreview(rule, target);
     });
     refreshProblemSummary(summary, root, m);
+    webhookNote.update(validateRelayUrl(relayUrl.value ?? "") ? "" : (relayUrl.value ?? ""), draft.rules);
     return result.ok && problems.length === 0 && misfits.length === 0;
   }
 
