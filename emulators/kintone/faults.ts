@@ -15,6 +15,8 @@ export interface FailureSpec {
   message?: string;
   /** How many matching requests fail (default 1). */
   count?: number;
+  /** An outage: every matching request fails for this many ms (wall clock) from now; `count` is then ignored. */
+  forMs?: number;
   /** Extra response headers (Retry-After, ...). */
   headers?: Record<string, string>;
 }
@@ -37,6 +39,8 @@ interface Armed<T> {
   match: RequestMatch;
   spec: T;
   remaining: number;
+  /** Wall-clock end of an outage; while set, `remaining` is not counted down. */
+  until?: number;
 }
 
 /** Faults armed by a test, consumed by the requests they match, in the order they were armed. */
@@ -50,7 +54,13 @@ export class FaultInjector {
     if (!Number.isInteger(spec.status) || spec.status < 400 || spec.status > 599) {
       throw new Error(`failNext needs an error status (4xx / 5xx), got ${spec.status}`);
     }
-    this.#failures.push({ match, spec, remaining: spec.count ?? 1 });
+    if (spec.forMs !== undefined && !(spec.forMs > 0)) throw new Error(`forMs must be > 0, got ${spec.forMs}`);
+    this.#failures.push({
+      match,
+      spec,
+      remaining: spec.count ?? 1,
+      ...(spec.forMs !== undefined ? { until: Date.now() + spec.forMs } : {}),
+    });
   }
 
   delayNext(match: RequestMatch, spec: DelaySpec): void {
@@ -112,10 +122,21 @@ function matches(match: RequestMatch, method: string, path: string): boolean {
 }
 
 function take<T>(list: Array<Armed<T>>, method: string, path: string): Armed<T> | undefined {
+  dropEndedOutages(list);
   const index = list.findIndex((a) => matches(a.match, method, path));
   const armed = list[index];
   if (!armed) return undefined;
+  if (armed.until !== undefined) return armed;
   armed.remaining -= 1;
   if (armed.remaining <= 0) list.splice(index, 1);
   return armed;
+}
+
+/** Outages (`forMs`) whose time is up stop matching. */
+function dropEndedOutages(list: Array<{ until?: number }>): void {
+  const now = Date.now();
+  for (let i = list.length - 1; i >= 0; i--) {
+    const until = list[i]?.until;
+    if (until !== undefined && until <= now) list.splice(i, 1);
+  }
 }

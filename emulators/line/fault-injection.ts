@@ -11,6 +11,11 @@ export type RequestKind = Exclude<FaultKind, "any"> | "validate" | "quota" | "ot
 export interface FailOptions {
   status: number;
   count?: number;
+  /**
+   * An outage: every matching request fails for this many ms (wall clock) from now, however many
+   * come; `count` is then ignored.
+   */
+  forMs?: number;
   body?: unknown;
   headers?: Record<string, string>;
 }
@@ -23,6 +28,8 @@ interface Entry<T> {
   kind: FaultKind;
   remaining: number;
   value: T;
+  /** Wall-clock end of an outage; while set, `remaining` is not counted down. */
+  until?: number;
 }
 
 export function defaultFailureBody(status: number): { message: string } {
@@ -42,9 +49,11 @@ export class FaultPlan {
   private readonly delays: Array<Entry<number>> = [];
 
   fail(kind: FaultKind, options: FailOptions, afterAccepting = false): void {
+    if (options.forMs !== undefined && !(options.forMs > 0)) throw new Error(`forMs must be > 0, got ${options.forMs}`);
     this.outcomes.push({
       kind,
       remaining: checkCount(options.count ?? 1),
+      ...(options.forMs !== undefined ? { until: Date.now() + options.forMs } : {}),
       value: {
         type: "fail",
         status: options.status,
@@ -79,10 +88,21 @@ export class FaultPlan {
 }
 
 function take<T>(entries: Array<Entry<T>>, kind: RequestKind): T | undefined {
+  dropEndedOutages(entries);
   const index = entries.findIndex((entry) => entry.kind === kind || entry.kind === "any");
   if (index < 0) return undefined;
   const entry = entries[index]!;
+  if (entry.until !== undefined) return entry.value;
   entry.remaining -= 1;
   if (entry.remaining === 0) entries.splice(index, 1);
   return entry.value;
+}
+
+/** Outages (`forMs`) whose time is up stop matching. */
+function dropEndedOutages(list: Array<{ until?: number }>): void {
+  const now = Date.now();
+  for (let i = list.length - 1; i >= 0; i--) {
+    const until = list[i]?.until;
+    if (until !== undefined && until <= now) list.splice(i, 1);
+  }
 }
