@@ -128,7 +128,8 @@ describe("settings page", () => {
     expect(preview).toMatch(/Order .+ approved/);
     expect(preview).toContain("Approve");
     expect(preview).toContain("Customer");
-    expect(preview).toContain("Open in kintone");
+    // A customer rule (the default audience) carries no kintone link: a customer cannot open kintone.
+    expect(preview).not.toContain("Open in kintone");
 
     await clickButton(page, ".kline-save");
     await page.locator(".kline-status.kline-saved").waitFor();
@@ -145,7 +146,7 @@ describe("settings page", () => {
       trigger: { actions: ["Approve"], from: [], to: ["Approved"] },
       when: { all: [{ field: "priority", op: "eq", value: "High" }] },
       recipients: { fields: ["line_user_id"], ids: [] },
-      message: { title: "Order {{order_no}} approved", fields: ["customer", "amount"], recordLink: true },
+      message: { title: "Order {{order_no}} approved", fields: ["customer", "amount"] },
       buttons: [
         {
           label: "Got it",
@@ -154,6 +155,7 @@ describe("settings page", () => {
         },
       ],
     });
+    expect(ruleSet.rules[0]!.message.recordLink).not.toBe(true);
     const proxyConfigs = ps.pages.proxyConfigs(ps.appId);
     expect(proxyConfigs.map((p) => [p.method, p.url]).sort()).toEqual([
       ["GET", `${ps.stack.relayUrl}/v1/`],
