@@ -57,6 +57,8 @@ const EVIDENCE: Record<string, () => void> = {
   "npm run bench:claim": () => expect(read("test/relay/job-claims.test.ts")).toContain('"bench:claim"'),
   "npm run bench:webhook": () => expect(read("test/relay/bench-webhook.test.ts")).toContain('"bench:webhook"'),
   "npm run soak": () => expect(pkg.scripts.soak && read("test/integration/soak.test.ts")).toContain('["run", "-s", "soak"]'),
+  [`node -e "console.log(require('crypto').randomBytes(24).toString('base64url'))"`]: () =>
+    expect(read("test/docs/webhook-token-command.test.ts")).toContain("execSync(command!"),
   "npm run check:boundaries": () => expect(pkg.scripts.test).toContain("npm run check:boundaries"),
   "npm run schema": () => {
     // The schema test compares the committed file with exactly what the script writes.
