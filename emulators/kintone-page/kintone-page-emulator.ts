@@ -90,6 +90,13 @@ export interface KintonePageEmulator {
   saveConfig(appId: number, config: Record<string, string>): void;
   /** Test control: what an admin's setProxyConfig would store (empty headers and data delete). */
   saveProxyConfig(appId: number, entry: SavedProxyConfig): void;
+  /**
+   * Test control: the next `count` (default 1) calls of this API on the settings page fail on
+   * kintone's side: nothing is stored and the success callback is never called (kintone offers no
+   * failure callback). Each failure is listed in `failedSaves`.
+   */
+  failNextSave(api: "setConfig" | "setProxyConfig", count?: number): void;
+  readonly failedSaves: Array<{ api: "setConfig" | "setProxyConfig"; appId: number; at: number }>;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -136,6 +143,8 @@ export function createKintonePageEmulator(options: KintonePageOptions): KintoneP
   const proxyConfigs = new Map<number, SavedProxyConfig[]>();
   const proxyCalls: ProxyCall[] = [];
   const refusedCalls: RefusedCall[] = [];
+  const saveFailures = { setConfig: 0, setProxyConfig: 0 };
+  const failedSaves: KintonePageEmulator["failedSaves"] = [];
   const proxyTimeoutMs = options.proxyTimeoutMs ?? 30_000;
   const kintoneUrl = options.kintoneUrl.replace(/\/+$/, "");
   const emulator: KintonePageEmulator = {
@@ -161,7 +170,19 @@ export function createKintonePageEmulator(options: KintonePageOptions): KintoneP
     saveProxyConfig: (appId, entry) => {
       storeProxyConfig(appId, entry);
     },
+    failNextSave: (api, count = 1) => {
+      saveFailures[api] += count;
+    },
+    failedSaves,
   };
+
+  /** An armed failNextSave: 500, nothing stored. */
+  function takeSaveFailure(api: "setConfig" | "setProxyConfig", appId: number): boolean {
+    if (saveFailures[api] === 0) return false;
+    saveFailures[api] -= 1;
+    failedSaves.push({ api, appId, at: Date.now() });
+    return true;
+  }
 
   function storeProxyConfig(appId: number, entry: SavedProxyConfig): SavedProxyConfig[] {
     const method = entry.method.toUpperCase();
@@ -265,6 +286,7 @@ ${body}
   app.post("/__emu/admin/config", async (c) => {
     if (!isAdmin(c.req.header("x-emu-admin"))) return c.json({ message: "settings page only" }, 403);
     const body = await c.req.json<{ appId: number; config: Record<string, unknown> }>();
+    if (takeSaveFailure("setConfig", body.appId)) return c.json({ message: "setConfig failed (failNextSave)" }, 500);
     const next: Record<string, string> = {};
     let total = 0;
     for (const [key, value] of Object.entries(body.config ?? {})) {
@@ -281,6 +303,7 @@ ${body}
   app.post("/__emu/admin/proxy-config", async (c) => {
     if (!isAdmin(c.req.header("x-emu-admin"))) return c.json({ message: "settings page only" }, 403);
     const body = await c.req.json<{ appId: number; url: string; method: string; headers?: Record<string, unknown>; data?: Record<string, unknown> }>();
+    if (takeSaveFailure("setProxyConfig", body.appId)) return c.json({ message: "setProxyConfig failed (failNextSave)" }, 500);
     const method = String(body.method).toUpperCase();
     if (!["GET", "POST", "PUT", "DELETE"].includes(method)) return c.json({ message: "bad method" }, 400);
     const headers = Object.fromEntries(Object.entries(body.headers ?? {}).map(([k, v]) => [k, String(v)]));

@@ -41,6 +41,30 @@ export function createRecordPageHost(mobile: boolean): RecordPageHost {
   };
 }
 
+/** How long a save may take before the page reports it as failed. */
+const SAVE_CONFIRM_MS = 10_000;
+
+/**
+ * kintone's setConfig / setProxyConfig call back only on success and have no failure callback
+ * (https://cybozu.dev/ja/kintone/docs/js-api/plugins/set-config/): a save that fails on kintone's
+ * side is seen here only as a callback that never comes, so it rejects after SAVE_CONFIRM_MS.
+ * Arguments kintone refuses throw at the call, which rejects at once.
+ */
+function confirmedSave(api: string, call: (done: () => void) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${api}: no confirmation from kintone after ${SAVE_CONFIRM_MS / 1000} s`)), SAVE_CONFIRM_MS);
+    try {
+      call(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    } catch (error) {
+      clearTimeout(timer);
+      reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  });
+}
+
 export function createSettingsHost(): SettingsHost {
   return {
     pluginId: pluginId(),
@@ -48,10 +72,10 @@ export function createSettingsHost(): SettingsHost {
     timeZone: kintone.getLoginUser().timezone,
     appId: () => kintone.app.getId(),
     getConfig,
-    setConfig: (config) => new Promise<void>((resolve) => kintone.plugin.app.setConfig(config, () => resolve())),
+    setConfig: (config) => confirmedSave("setConfig", (done) => kintone.plugin.app.setConfig(config, done)),
     getProxyConfig: (url, method) => (kintone.plugin.app.getProxyConfig(url, method) ?? null) as ProxyConfig | null,
     setProxyConfig: (url, method, headers, data) =>
-      new Promise<void>((resolve) => kintone.plugin.app.setProxyConfig(url, method, headers, data, () => resolve())),
+      confirmedSave("setProxyConfig", (done) => kintone.plugin.app.setProxyConfig(url, method, headers, data, done)),
     kintoneProxy,
     api: <T>(path: string, method: "GET", params: Record<string, unknown>) =>
       kintone.api(kintone.api.url(path, true), method, params) as Promise<T>,

@@ -160,6 +160,19 @@ function kintoneProxy(
   return settle(forward("/__emu/kintone-proxy", { url, method, headers, data }), onSuccess, onFailure);
 }
 
+/**
+ * A save kintone did not complete. kintone's setConfig and setProxyConfig take only a
+ * successCallback, "called after the settings have been successfully saved", and no failure
+ * callback; arguments kintone refuses throw at the call instead (see the checks above):
+ * https://cybozu.dev/ja/kintone/docs/js-api/plugins/set-config/
+ * https://kintone.dev/en/docs/kintone/js-api/plugins/set-config/
+ * https://cybozu.dev/ja/kintone/docs/js-api/plugins/set-config-for-proxy/
+ * So a failed save calls nothing back and throws nothing into the page; it is only logged.
+ */
+function saveFailed(api: string, detail: string): void {
+  console.warn(`${api}: the save failed on kintone's side: ${detail}`);
+}
+
 function pluginApi() {
   return {
     getConfig: (pluginId: string) => (pluginId === boot.pluginId ? { ...config } : null),
@@ -173,11 +186,14 @@ function pluginApi() {
         method: "POST",
         headers: { "content-type": "application/json", ...adminHeaders() },
         body: JSON.stringify({ appId: boot.appId, pluginId: boot.pluginId, config: next }),
-      }).then(async (response) => {
-        if (!response.ok) throw new Error(await response.text());
-        config = { ...(next as Record<string, string>) };
-        callback?.();
-      });
+      }).then(
+        async (response) => {
+          if (!response.ok) return saveFailed("kintone.plugin.app.setConfig", await response.text());
+          config = { ...(next as Record<string, string>) };
+          callback?.();
+        },
+        (error: unknown) => saveFailed("kintone.plugin.app.setConfig", String(error)),
+      );
     },
     // Settings page only; elsewhere kintone returns null rather than throwing, and null also
     // when nothing was saved for that URL and method:
@@ -207,11 +223,14 @@ function pluginApi() {
         method: "POST",
         headers: { "content-type": "application/json", ...adminHeaders() },
         body: JSON.stringify({ appId: boot.appId, pluginId: boot.pluginId, url, method, headers, data }),
-      }).then(async (response) => {
-        if (!response.ok) throw new Error(await response.text());
-        proxyConfigs = ((await response.json()) as { proxyConfigs: ProxyConfig[] }).proxyConfigs;
-        callback?.();
-      });
+      }).then(
+        async (response) => {
+          if (!response.ok) return saveFailed("kintone.plugin.app.setProxyConfig", await response.text());
+          proxyConfigs = ((await response.json()) as { proxyConfigs: ProxyConfig[] }).proxyConfigs;
+          callback?.();
+        },
+        (error: unknown) => saveFailed("kintone.plugin.app.setProxyConfig", String(error)),
+      );
     },
     proxy: pluginProxy,
   };
