@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { requestId } from "hono/request-id";
 import { appKeyRoute } from "./apps/app-key-route.js";
 import { appRulesRoute } from "./apps/app-rules-route.js";
 import { pingRoute } from "./apps/ping-route.js";
@@ -13,7 +14,14 @@ import type { KintoneClient } from "./kintone/kintone-client.js";
 import type { ProfileClient } from "./line/profile-client.js";
 import type { PushSender } from "./line/push-sender.js";
 import type { ReplySender } from "./line/reply-sender.js";
+import { runWithLogContext } from "./log-context.js";
 import type { Logger } from "./logger.js";
+import type { QuotaClient } from "./line/quota-client.js";
+import { countWebhookEvents } from "./metrics/count-webhook-events.js";
+import { NO_METRICS } from "./metrics/metrics-hooks.js";
+import { metricsRoute } from "./metrics/metrics-route.js";
+import type { RelayMetrics } from "./metrics/relay-metrics.js";
+import { quotaRoute } from "./quota/quota-route.js";
 import { notificationsRoute } from "./notifications/notifications-route.js";
 import { createNotificationHandler } from "./notifications/process-notification.js";
 import { recordDeliveriesRoute } from "./notifications/record-deliveries-route.js";
@@ -35,7 +43,7 @@ export const RELAY_VERSION = "0.1.0";
 export interface RelayDeps {
   settings: Pick<
     RelaySettings,
-    "relaySecrets" | "lineChannelSecret" | "kintoneBaseUrl" | "timeZone" | "confirmTimeoutMs" | "replyDeadlineMs" | "welcomeText" | "language" | "giveUpAfterMs"
+    "relaySecrets" | "lineChannelSecret" | "kintoneBaseUrl" | "timeZone" | "confirmTimeoutMs" | "replyDeadlineMs" | "welcomeText" | "language" | "giveUpAfterMs" | "monthlyPushCap"
   >;
   store: RelayStore;
   kintone: KintoneClient;
@@ -53,6 +61,10 @@ export interface RelayDeps {
   reminderIntervalMs?: number;
   /** maxUnfinishedJobs: above it, new work is refused with 503 + Retry-After (default 100,000). */
   worker?: { concurrency?: number; retryBaseMs?: number; maxUnfinishedJobs?: number };
+  /** This relay's metrics (GET /metrics); absent: no /metrics route, nothing counted. */
+  metrics?: RelayMetrics;
+  /** LINE's message quota (GET /v1/quota); absent: no /v1/quota route. */
+  quota?: QuotaClient;
 }
 
 export interface Relay {
@@ -67,6 +79,7 @@ export function createRelay(deps: RelayDeps): Relay {
   const { store, clock, logger, settings } = deps;
   const formFields = createFormFieldCache(deps.kintone, clock);
   const retryBaseMs = deps.worker?.retryBaseMs;
+  const hooks = deps.metrics?.hooks ?? NO_METRICS;
 
   const worker = createJobRunner({
     store,
@@ -75,6 +88,7 @@ export function createRelay(deps: RelayDeps): Relay {
     concurrency: deps.worker?.concurrency,
     retryBaseMs,
     giveUpAfterMs: settings.giveUpAfterMs,
+    onJobRan: hooks.jobRan,
     handlers: {
       notification: createNotificationHandler({
         store,
@@ -90,7 +104,16 @@ export function createRelay(deps: RelayDeps): Relay {
         language: settings.language,
         isBlocked: (userId) => store.isBlocked(userId),
       }),
-      delivery: createDeliveryHandler({ store, push: deps.push, clock, logger, retryBaseMs }),
+      delivery: createDeliveryHandler({
+        store,
+        push: deps.push,
+        clock,
+        logger,
+        retryBaseMs,
+        monthlyPushCap: settings.monthlyPushCap,
+        timeZone: settings.timeZone,
+        metrics: hooks,
+      }),
       "webhook-event": createWebhookEventHandler({
         store,
         kintone: deps.kintone,
@@ -111,6 +134,10 @@ export function createRelay(deps: RelayDeps): Relay {
   const app = new Hono();
   app.onError(jsonErrorHandler(logger));
   app.notFound((c) => c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+  // X-Request-Id (kept when it is short and plain: letters, digits, _ - =; else a new UUID) is
+  // answered back and put on every log line of the request, and stored with the jobs it creates.
+  app.use(requestId());
+  app.use((c, next) => runWithLogContext({ reqId: c.get("requestId") }, next));
 
   app.get("/healthz", async (c) => {
     const writable = await store.checkWritable();
@@ -120,7 +147,7 @@ export function createRelay(deps: RelayDeps): Relay {
   app.use("/line/webhook", backlogGuard);
   app.route(
     "/line/webhook",
-    webhookRoute({ channelSecret: settings.lineChannelSecret, store, clock, logger, onStored: () => worker.wake() }),
+    webhookRoute({ channelSecret: settings.lineChannelSecret, store: deps.metrics ? countWebhookEvents(store, hooks) : store, clock, logger, onStored: () => worker.wake() }),
   );
 
   if (deps.kintoneWebhookToken) {
@@ -150,6 +177,14 @@ export function createRelay(deps: RelayDeps): Relay {
   app.route("/v1/records", recordDeliveriesRoute({ store }));
   app.route("/v1/link-codes", linkCodesRoute({ store, clock, formFields }));
   app.route("/v1/groups", groupsRoute({ store }));
+  if (deps.quota) {
+    app.route("/v1/quota", quotaRoute({ store, quota: deps.quota, clock, logger, timeZone: settings.timeZone, monthlyPushCap: settings.monthlyPushCap }));
+  }
+  if (deps.metrics) {
+    // The operator's: the master RELAY_SECRET (an app key gets 403 in the route).
+    app.use("/metrics", requireRelaySecret(settings.relaySecrets));
+    app.route("/metrics", metricsRoute({ metrics: deps.metrics }));
+  }
   app.route("/v1/ping", pingRoute({ version: RELAY_VERSION }));
   app.route("/v1/apps", appRulesRoute({ store, clock, logger }));
   app.route("/v1/apps", appKeyRoute({ relaySecrets: settings.relaySecrets }));

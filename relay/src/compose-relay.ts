@@ -5,7 +5,11 @@ import { createKintoneRestClient } from "./kintone/kintone-rest-client.js";
 import { createChannelAccessTokenSource, type ChannelAccessTokenConfig } from "./line/channel-access-token.js";
 import { createProfileClient } from "./line/profile-client.js";
 import { createPushSender } from "./line/push-sender.js";
+import { createQuotaClient } from "./line/quota-client.js";
 import { createReplySender } from "./line/reply-sender.js";
+import { countPushes } from "./metrics/count-pushes.js";
+import { countReplies } from "./metrics/count-replies.js";
+import { createRelayMetrics, type RelayMetrics } from "./metrics/relay-metrics.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createPostbackTokens, deriveSigningKey } from "./postback-token.js";
 import type { RelaySettings } from "./settings.js";
@@ -35,6 +39,8 @@ export interface RelayOverrides {
 export interface ComposedRelay extends Relay {
   store: SqliteStore;
   logger: Logger;
+  /** This relay's Prometheus registry and hooks (GET /metrics). */
+  metrics: RelayMetrics;
   /**
    * Starts the work that runs by itself: the job worker, then the reminder scheduler. Production,
    * the sandbox and the tests all start the relay here, so a new background task starts everywhere.
@@ -97,20 +103,24 @@ export async function composeRelay(settings: RelaySettings, overrides: RelayOver
   const timeoutMs = overrides.lineTimeoutMs;
   const accessTokens = createChannelAccessTokenSource(tokenConfig, { apiBaseUrl: settings.lineApiBaseUrl, now: clock.now, timeoutMs });
   const line = { apiBaseUrl: settings.lineApiBaseUrl, tokens: accessTokens, timeoutMs };
+  // One registry per relay: several relays in one process (the tests) count apart.
+  const metrics = createRelayMetrics();
   const kintone = createKintoneRestClient({
     baseUrl: overrides.kintoneApiBaseUrl ?? settings.kintoneBaseUrl,
     apiTokens: settings.kintoneApiTokens,
+    onRequest: metrics.hooks.kintoneRequest,
   });
   const signingKeys = settings.signingKeys.length > 0 ? settings.signingKeys : [deriveSigningKey(settings.lineChannelSecret)];
   // Last: everything above can refuse its options without leaving a database open.
   const store = openSqliteStore(overrides.dataDir ?? settings.dataDir);
+  metrics.readGaugesFrom(store);
 
   const relay = createRelay({
     settings,
     store,
     kintone,
-    push: createPushSender(line),
-    replies: createReplySender(line),
+    push: countPushes(createPushSender(line), metrics.hooks),
+    replies: countReplies(createReplySender(line), metrics.hooks),
     profiles: createProfileClient(line),
     tokens: createPostbackTokens(signingKeys),
     clock,
@@ -119,6 +129,8 @@ export async function composeRelay(settings: RelaySettings, overrides: RelayOver
     kintoneWebhookToken: settings.kintoneWebhookToken,
     records: createKintoneRecordQuery({ baseUrl: overrides.kintoneApiBaseUrl ?? settings.kintoneBaseUrl, apiTokens: settings.kintoneApiTokens }),
     reminderIntervalMs: overrides.reminderIntervalMs,
+    metrics,
+    quota: createQuotaClient(line),
   });
 
   let closing: Promise<void> | undefined;
@@ -126,6 +138,7 @@ export async function composeRelay(settings: RelaySettings, overrides: RelayOver
     ...relay,
     store,
     logger,
+    metrics,
     async start() {
       await relay.worker.start();
       relay.reminders.start();

@@ -38,6 +38,8 @@ export interface RelaySettings {
   retentionDays?: number;
   /** The path token of `POST /kintone/webhook/{token}` (32+ characters); absent: that route answers 404. */
   kintoneWebhookToken?: string;
+  /** RELAY_MONTHLY_PUSH_CAP: pushed messages per calendar month (in `timeZone`), one per recipient; absent: no cap. */
+  monthlyPushCap?: number;
 }
 
 /** RFC 6750's b64token: what `Authorization: Bearer` may carry (Hono's bearerAuth refuses anything else). */
@@ -214,6 +216,7 @@ export function readSettings(env: NodeJS.ProcessEnv): SettingsResult {
   const replyDeadlineMs = intSetting(env, "RELAY_REPLY_DEADLINE_MS", 50_000, { min: 1_000, max: 60_000 }, problems);
   const giveUpAfterMs = intSetting(env, "RELAY_GIVE_UP_AFTER_MS", 24 * 60 * 60_000, { min: 1_000, max: 30 * 24 * 60 * 60_000 }, problems);
   const retentionDays = intSetting(env, "RELAY_RETENTION_DAYS", 30, { min: 1, max: 3650 }, problems);
+  const monthlyPushCap = get("RELAY_MONTHLY_PUSH_CAP") ? intSetting(env, "RELAY_MONTHLY_PUSH_CAP", 0, { min: 0, max: 1_000_000_000 }, problems) : undefined;
 
   // kintone signs nothing: the path token is the webhook's only key (docs/kintone-webhook.md).
   const kintoneWebhookToken = get("KINTONE_WEBHOOK_TOKEN");
@@ -247,6 +250,7 @@ export function readSettings(env: NodeJS.ProcessEnv): SettingsResult {
       giveUpAfterMs,
       retentionDays,
       ...(kintoneWebhookToken ? { kintoneWebhookToken } : {}),
+      ...(monthlyPushCap !== undefined ? { monthlyPushCap } : {}),
     },
   };
 }

@@ -33,6 +33,8 @@ export interface StackOptions {
   kintoneWebhookToken?: string;
   /** How often reminders read the clock (default 30 s). */
   reminderIntervalMs?: number;
+  /** RELAY_MONTHLY_PUSH_CAP (default none). */
+  monthlyPushCap?: number;
 }
 
 /** Relay + LINE emulator + kintone emulator (demo app), all on 127.0.0.1, relay in-process. */
@@ -79,6 +81,7 @@ export async function startStack(options: StackOptions = {}) {
       logLevel: "debug",
       kintoneWebhookToken: options.kintoneWebhookToken,
       giveUpAfterMs: options.giveUpAfterMs,
+      monthlyPushCap: options.monthlyPushCap,
     },
     { clock, logger, reminderIntervalMs: options.reminderIntervalMs, lineTimeoutMs: 2_000, worker: { retryBaseMs: options.retryBaseMs ?? 50, maxUnfinishedJobs: options.maxUnfinishedJobs } },
   );

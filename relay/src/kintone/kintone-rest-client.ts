@@ -2,9 +2,22 @@ import { KintoneRestAPIClient, KintoneRestAPIError } from "@kintone/rest-api-cli
 import type { FieldProperties, KintoneRecord } from "../../../common/kintone/record.js";
 import { KintoneError, type KintoneClient } from "./kintone-client.js";
 
-/** The real client: @kintone/rest-api-client with the apps' API tokens. */
-export function createKintoneRestClient(options: { baseUrl: string; apiTokens: string[] }): KintoneClient {
+/**
+ * The real client: @kintone/rest-api-client with the apps' API tokens. `onRequest` is told the
+ * status of every request (relay_kintone_requests_total): kintone answers 200 to every success.
+ */
+export function createKintoneRestClient(options: { baseUrl: string; apiTokens: string[]; onRequest?: (status: string) => void }): KintoneClient {
   const client = new KintoneRestAPIClient({ baseUrl: options.baseUrl, auth: { apiToken: options.apiTokens } });
+  const counted = async <T>(run: () => Promise<T>): Promise<T> => {
+    try {
+      const result = await run();
+      options.onRequest?.("200");
+      return result;
+    } catch (error) {
+      options.onRequest?.(statusOf(error));
+      throw error;
+    }
+  };
   const call = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
     try {
       return await run();
@@ -14,24 +27,24 @@ export function createKintoneRestClient(options: { baseUrl: string; apiTokens: s
   };
   return {
     getRecord: (appId, recordId) =>
-      call("get record", async () => (await client.record.getRecord({ app: appId, id: recordId })).record as KintoneRecord),
+      call("get record", async () => (await counted(() => client.record.getRecord({ app: appId, id: recordId }))).record as KintoneRecord),
     getFormFields: (appId) =>
       call(
         "get form fields",
-        async () => (await client.app.getFormFields({ app: appId })).properties as unknown as FieldProperties,
+        async () => (await counted(() => client.app.getFormFields({ app: appId }))).properties as unknown as FieldProperties,
       ),
     updateRecord: (appId, recordId, record, revision) =>
       call("update record", () =>
-        client.record.updateRecord({ app: appId, id: recordId, record, ...(revision ? { revision } : {}) }),
+        counted(() => client.record.updateRecord({ app: appId, id: recordId, record, ...(revision ? { revision } : {}) })),
       ),
     addComment: (appId, recordId, text) =>
-      call("add comment", () => client.record.addRecordComment({ app: appId, record: recordId, comment: { text } })),
+      call("add comment", () => counted(() => client.record.addRecordComment({ app: appId, record: recordId, comment: { text } }))),
     getCommentsSince: (appId, recordId, since) =>
       call("get comments", async () => {
         const found: Array<{ id: string; text: string; createdAt: number }> = [];
         // Newest first, 10 a page (kintone's maximum), until a page reaches back before `since`.
         for (let offset = 0; ; offset += 10) {
-          const page = await client.record.getRecordComments({ app: appId, record: recordId, order: "desc", offset, limit: 10 });
+          const page = await counted(() => client.record.getRecordComments({ app: appId, record: recordId, order: "desc", offset, limit: 10 }));
           const comments = page.comments.map((comment) => ({ id: comment.id, text: comment.text, createdAt: Date.parse(comment.createdAt) }));
           found.push(...comments.filter((comment) => comment.createdAt >= since));
           if (!page.older || comments.some((comment) => comment.createdAt < since)) return found;
@@ -47,6 +60,11 @@ export function parseRetryAfter(value: unknown, now = Date.now()): number | unde
   const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - now;
   if (!Number.isFinite(ms)) return undefined;
   return Math.min(60 * 60_000, Math.max(0, Math.round(ms)));
+}
+
+function statusOf(error: unknown): string {
+  const status = error instanceof KintoneRestAPIError ? error.status : (error as { response?: { status?: unknown } }).response?.status;
+  return typeof status === "number" ? String(status) : "network";
 }
 
 function toKintoneError(what: string, error: unknown): KintoneError {

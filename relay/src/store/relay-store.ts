@@ -17,6 +17,8 @@ export interface Job {
   firstFailedAt: number | null;
   /** When the job began waiting without failing (kintone answering, status not yet the new one); null after a failure. */
   waitingSince: number | null;
+  /** The request id of the work this job belongs to (log-context.ts); null when no request started it. */
+  requestId: string | null;
 }
 
 /** Work given up after RELAY_GIVE_UP_AFTER_MS: GET /v1/dead-letters, `npm run dead-letters`. */
@@ -79,7 +81,8 @@ export interface NotificationRow extends NotificationInput {
   updatedAt: number;
 }
 
-export type RecipientState = "pending" | "sent" | "failed" | "blocked" | "invalid";
+/** capped: not pushed, the month's RELAY_MONTHLY_PUSH_CAP (or LINE's own monthly limit) was reached. */
+export type RecipientState = "pending" | "sent" | "failed" | "blocked" | "invalid" | "capped";
 
 export interface DeliveryPlan {
   id: string;
@@ -102,7 +105,7 @@ export interface SkippedRecipient {
   detail: string;
 }
 
-export type DeliveryState = "pending" | "sent" | "failed";
+export type DeliveryState = "pending" | "sent" | "failed" | "capped";
 
 export interface DeliveryRow extends DeliveryPlan {
   notificationId: string;
@@ -244,6 +247,32 @@ export interface ReminderPlan {
   input: NotificationInput;
 }
 
+/** What the delivery job may do, decided in the transaction that reserved (or refused) its recipients. */
+export type PushReservation =
+  /** Counted in `month` (now or by an earlier attempt): push it. */
+  | { kind: "push"; month: string }
+  /**
+   * Not pushed: the delivery and its recipients are `capped` and its job done. `firstThisMonth`
+   * is true for the one delivery (across instances) that found the month's cap reached first.
+   */
+  | { kind: "capped"; reason: "cap" | "line_limit"; month: string; pushed: number; firstThisMonth: boolean };
+
+/** One month's pushes as the relay counted them. */
+export interface PushUsage {
+  month: string;
+  /** Recipients reserved by deliveries pushed (or being pushed) this month. */
+  pushed: number;
+  /** When LINE answered 429 "monthly limit" this month; null if it has not. */
+  lineLimitedAt: number | null;
+}
+
+/** Unfinished jobs by kind and state (what /metrics shows as relay_jobs). */
+export interface JobCount {
+  kind: JobKind;
+  state: "pending" | "running";
+  count: number;
+}
+
 export type StoreWritable = { ok: true } | { ok: false; message: string };
 
 export interface RelayStore {
@@ -270,6 +299,20 @@ export interface RelayStore {
   listNotifiedTransitions(appId: string, recordId: string): Promise<NotifiedTransition[]>;
 
   getDelivery(id: string): Promise<DeliveryRow | undefined>;
+  /**
+   * In one transaction, before a delivery is pushed: a delivery counted in a month already keeps
+   * that reservation; otherwise its recipients are added to `month`'s count unless that would pass
+   * `cap` (null: no cap, only counted) or LINE said its monthly limit was reached this month. Then
+   * the delivery, its recipients and its job end as `capped` instead, and nothing is counted.
+   */
+  reservePush(jobId: string, deliveryId: string, month: string, cap: number | null, now: number): Promise<PushReservation>;
+  /**
+   * LINE answered 429 "monthly limit": the delivery and its recipients end `capped`, its
+   * reservation is given back, and the month is marked so nothing more is pushed in it.
+   */
+  capDeliveryAtLineLimit(jobId: string, deliveryId: string, month: string, detail: string, now: number): Promise<{ firstThisMonth: boolean }>;
+  getPushUsage(month: string): Promise<PushUsage>;
+  /** `failed` (LINE refused it) gives back the delivery's monthly reservation: LINE counts no refused message. */
   finishDelivery(jobId: string, id: string, state: "sent" | "failed", detail: string | null, now: number): Promise<void>;
   listRecipientOutcomes(notificationId: string): Promise<RecipientOutcome[]>;
   listRecordDeliveries(appId: string, recordId: string): Promise<DeliveryRow[]>;
@@ -298,6 +341,10 @@ export interface RelayStore {
   nextDueIn(now: number): Promise<number | undefined>;
   /** Jobs not yet done (pending or running): what the queue bound counts. */
   countUnfinishedJobs(): Promise<number>;
+  /** Unfinished jobs grouped by kind and state. */
+  countJobsByState(): Promise<JobCount[]>;
+  /** Dead letters not yet retried. */
+  countOpenDeadLetters(): Promise<number>;
 
   /**
    * Ends a job that kept failing: the job is done, what it works on is marked failed (a

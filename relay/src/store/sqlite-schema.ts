@@ -269,4 +269,24 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (app_id, rule_id, record_id, date_value)
   );
   `,
+  `
+  -- The request id (X-Request-Id, or one the relay made) of the work a job belongs to: the
+  -- worker puts it on every log line it writes for the job; a delivery's job takes its
+  -- notification's.
+  ALTER TABLE jobs ADD COLUMN req_id TEXT;
+
+  -- RELAY_MONTHLY_PUSH_CAP: messages pushed per calendar month (RELAY_TIMEZONE), one per recipient
+  -- as LINE counts them. A delivery reserves its recipients here in the transaction that decides
+  -- to push it (deliveries.push_month says which month holds its reservation), so instances
+  -- sharing the store never push past the cap together. line_limited_at: LINE answered 429 "monthly
+  -- limit" this month (nothing more is pushed until the next); cap_reported_at: the month's
+  -- "cap reached" error was logged (once per month, whichever instance saw it first).
+  CREATE TABLE push_months (
+    month TEXT PRIMARY KEY,
+    pushed INTEGER NOT NULL DEFAULT 0,
+    line_limited_at INTEGER,
+    cap_reported_at INTEGER
+  );
+  ALTER TABLE deliveries ADD COLUMN push_month TEXT;
+  `,
 ];

@@ -5,13 +5,17 @@ import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import { join, resolve } from "node:path";
 import { newId } from "../ids.js";
+import { currentRequestId } from "../log-context.js";
 import type {
   AppRulesRow,
   AcknowledgementKey,
   AcknowledgementRow,
   GroupRow,
   InboundEvent,
+  JobCount,
   LinkCodeRow,
+  PushReservation,
+  PushUsage,
   WebhookEventRow,
   DeliveryPlan,
   DeliveryRow,
@@ -34,6 +38,7 @@ import type {
 } from "./relay-store.js";
 import { MIGRATIONS } from "./sqlite-schema.js";
 import { startSqliteInboxWriter, type InboxWriter } from "./sqlite-inbox-writer.js";
+import { capAtLineLimitIn, pushUsageIn, releasePushIn, reservePushIn } from "./sqlite-push-budget.js";
 
 /**
  * SQLite (WAL, synchronous=FULL) in RELAY_DATA_DIR. FULL makes every commit durable against
@@ -181,7 +186,7 @@ interface DeliveryDbRow {
   body: string;
   retry_key: string;
   buttons: string;
-  state: "pending" | "sent" | "failed";
+  state: "pending" | "sent" | "failed" | "capped";
   attempts: number;
   detail: string | null;
   created_at: number;
@@ -295,10 +300,11 @@ interface ClaimDbRow {
   first_failed_at: number | null;
   waiting_since: number | null;
   run_at: number;
+  req_id: string | null;
 }
 
 /** Its terms match jobs_claim's WHERE, so SQLite reads that partial index in run_at order and stops at the first row. */
-export const CLAIM_SQL = `SELECT id, kind, ref_id, attempts, created_at, first_failed_at, waiting_since, run_at FROM jobs
+export const CLAIM_SQL = `SELECT id, kind, ref_id, attempts, created_at, first_failed_at, waiting_since, run_at, req_id FROM jobs
   WHERE kind = ? AND state = 'pending' AND ready = 1 AND run_at <= ? ORDER BY run_at LIMIT 1`;
 
 /** Thrown inside the dispatch transaction to roll it back when the replay guard lost a race. */
@@ -326,13 +332,14 @@ export class SqliteStore implements RelayStore {
     return statement;
   }
 
+  /** The job carries the request id of the work inserting it (a request, or the job whose run creates it). */
   protected insertJob(kind: JobKind, refId: string, runAt: number, orderKey: string | null = null): string {
     const id = newId("j");
     this.sql(
-        `INSERT INTO jobs (id, kind, ref_id, state, attempts, run_at, order_key, created_at)
-         VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)`,
+        `INSERT INTO jobs (id, kind, ref_id, state, attempts, run_at, order_key, created_at, req_id)
+         VALUES (?, ?, ?, 'pending', 0, ?, ?, ?, ?)`,
       )
-      .run(id, kind, refId, runAt, orderKey, runAt);
+      .run(id, kind, refId, runAt, orderKey, runAt, currentRequestId());
     return id;
   }
 
@@ -531,8 +538,21 @@ export class SqliteStore implements RelayStore {
         .run(state, detail, now, id);
       this.sql(`UPDATE recipients SET state = ?, detail = ? WHERE delivery_id = ? AND state = 'pending'`)
         .run(state, detail, id);
+      if (state === "failed") releasePushIn((text) => this.sql(text), id);
       this.completeJob(jobId);
     })();
+  }
+
+  async reservePush(jobId: string, deliveryId: string, month: string, cap: number | null, now: number): Promise<PushReservation> {
+    return this.db.transaction(() => reservePushIn((text) => this.sql(text), jobId, deliveryId, month, cap, now)).immediate();
+  }
+
+  async capDeliveryAtLineLimit(jobId: string, deliveryId: string, month: string, detail: string, now: number): Promise<{ firstThisMonth: boolean }> {
+    return this.db.transaction(() => capAtLineLimitIn((text) => this.sql(text), jobId, deliveryId, month, detail, now)).immediate();
+  }
+
+  async getPushUsage(month: string): Promise<PushUsage> {
+    return pushUsageIn((text) => this.sql(text), month);
   }
 
   async listRecipientOutcomes(notificationId: string): Promise<RecipientOutcome[]> {
@@ -584,6 +604,7 @@ export class SqliteStore implements RelayStore {
         createdAt: best.created_at,
         firstFailedAt: best.first_failed_at,
         waitingSince: best.waiting_since,
+        requestId: best.req_id,
       };
     }).immediate();
   }
@@ -612,6 +633,20 @@ export class SqliteStore implements RelayStore {
 
   async countUnfinishedJobs(): Promise<number> {
     return (this.sql(`SELECT COUNT(*) AS n FROM jobs WHERE state <> 'done'`).get() as { n: number }).n;
+  }
+
+  async countJobsByState(): Promise<JobCount[]> {
+    // Reads jobs_open (unfinished jobs only): a scrape costs what the queue holds, not the history.
+    const rows = this.sql(`SELECT kind, state, COUNT(*) AS n FROM jobs WHERE state <> 'done' GROUP BY kind, state`).all() as Array<{
+      kind: JobKind;
+      state: "pending" | "running";
+      n: number;
+    }>;
+    return rows.map((row) => ({ kind: row.kind, state: row.state, count: row.n }));
+  }
+
+  async countOpenDeadLetters(): Promise<number> {
+    return (this.sql(`SELECT COUNT(*) AS n FROM dead_letters WHERE retried_at IS NULL`).get() as { n: number }).n;
   }
 
   async deadLetterJob(jobId: string, error: string, now: number): Promise<DeadLetterRow> {

@@ -1,4 +1,5 @@
 import type { Clock } from "../clock.js";
+import { runWithLogContext } from "../log-context.js";
 import type { Logger } from "../logger.js";
 import type { DeadLetterRow, Job, JobKind, RelayStore } from "../store/relay-store.js";
 import { backoffMs } from "./backoff.js";
@@ -52,6 +53,8 @@ export interface JobRunnerOptions {
   giveUpAfterMs?: number;
   /** First delay of the backoff for thrown errors (doubles per attempt). */
   retryBaseMs?: number;
+  /** Told how long each run of a job took (relay_job_duration_seconds). */
+  onJobRan?: (kind: JobKind, seconds: number) => void;
 }
 
 export interface JobRunner {
@@ -106,7 +109,19 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     await store.retryJob(job.id, now + retryInMs, error, { failed: true, now });
   };
 
-  const runJob = async (job: Job) => {
+  // Every line logged while the job runs carries its request id (stored with the job) and its id.
+  const runJob = (job: Job) => runWithLogContext({ job: job.id, ...(job.requestId ? { reqId: job.requestId } : {}) }, () => timed(job));
+
+  const timed = async (job: Job) => {
+    const started = performance.now();
+    try {
+      await runHandler(job);
+    } finally {
+      options.onJobRan?.(job.kind, (performance.now() - started) / 1000);
+    }
+  };
+
+  const runHandler = async (job: Job) => {
     try {
       const handler = handlers[job.kind];
       if (!handler) throw new Error(`no handler for job kind "${job.kind}"`);
