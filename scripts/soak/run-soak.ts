@@ -50,7 +50,12 @@ export async function runSoak(options: SoakOptions, print: (line: string) => voi
     const notifications = createNotificationDriver({ kintone, appId, relaySecret: stack.relaySecret, relayUrl, users: USERS, random });
     const taps = createTapDriver({ line, channelSecret: stack.channelSecret, relayUrl, random, tapShare: 0.7 });
     let faultsOn = true;
-    const faults = createFaultSchedule({ line, kintone, random, killRelay: () => faultsOn && relay.kill() });
+    const faults = createFaultSchedule({ line, kintone, random, killRelay: () => {
+        const killed = faultsOn && relay.kill();
+        if (killed) log("kill -9 right after kintone committed a comment");
+        return killed;
+      },
+    });
 
     // ---- load ----
     const loadMs = options.seconds * 1000;
