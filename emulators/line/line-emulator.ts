@@ -419,6 +419,9 @@ export function createLineEmulator(options: LineEmulatorOptions = {}) {
   });
 
   // ---- quota, profiles ----
+  // As documented: https://developers.line.biz/en/reference/messaging-api/#get-quota (`type` "none",
+  // or "limited" with `value`) and #get-consumption (`totalUsage`, this month's sent messages); a
+  // push past the quota is refused with 429 "You have reached your monthly limit." (#status-codes).
   app.get("/v2/bot/message/quota", (c) => {
     const auth = authenticate(c);
     if ("status" in auth) return answer(c, auth);
