@@ -103,7 +103,7 @@ describe("request forms", () => {
     expect(await bad.json()).toMatchObject({ code: "CB_IJ01" });
     expect(kintone.requests.at(-1)?.body).toBe("{not json");
 
-    const missing = await kintone.app.request("/k/v1/records.json?app=7", { headers: TOKEN });
+    const missing = await kintone.app.request("/k/v1/app/views.json?app=7", { headers: TOKEN });
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ code: "EMULATOR_NOT_IMPLEMENTED" });
   });
