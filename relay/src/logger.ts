@@ -39,6 +39,16 @@ function plainErrors(value: unknown, depth = 0): unknown {
   return changed ?? value;
 }
 
+/**
+ * `message` is the line's own text (pino's messageKey): a field of the same name would give the
+ * line two "message" keys, and JSON parsers keep only the last. Such a field goes under `detail`.
+ */
+function withoutMessageKey(fields: Record<string, unknown>): Record<string, unknown> {
+  if (!("message" in fields)) return fields;
+  const { message, ...rest } = fields;
+  return { ...rest, [rest.detail === undefined ? "detail" : "fieldMessage"]: message };
+}
+
 export function createLogger(options: LoggerOptions = {}): Logger & { addSecret(secret: string): void } {
   const secrets = new Set((options.secrets ?? []).filter((secret) => secret.length >= 6));
   const now = options.now ?? Date.now;
@@ -62,7 +72,7 @@ export function createLogger(options: LoggerOptions = {}): Logger & { addSecret(
       timestamp: () => `,"time":"${new Date(now()).toISOString()}"`,
       formatters: {
         level: (label) => ({ level: label }),
-        log: (fields) => plainErrors(fields) as Record<string, unknown>,
+        log: (fields) => plainErrors(withoutMessageKey(fields)) as Record<string, unknown>,
       },
       mixin: () => ({ ...currentLogContext() }),
       hooks: { streamWrite: redact },

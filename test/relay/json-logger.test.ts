@@ -24,6 +24,14 @@ describe("the relay's JSON logger (pino)", () => {
     expect(failed).toMatchObject({ level: "error", error: { name: "TypeError", message: "boom" } });
   });
 
+  it("a field named message does not shadow the line's own: it is kept under detail", () => {
+    const { logger, raw } = collect();
+    logger.warn("LINE refused the push", { message: "Invalid reply token", status: 400 });
+    expect(raw).toHaveLength(1);
+    expect(raw[0]!.match(/"message":/g)).toHaveLength(1);
+    expect(JSON.parse(raw[0]!)).toMatchObject({ message: "LINE refused the push", detail: "Invalid reply token", status: 400 });
+  });
+
   it("never writes a secret, in the message, a field, a nested error or JSON-escaped", () => {
     const secrets = ["relay-master-secret-0123456789", "line\"token\\with/quotes", "kintone+token/abc=="];
     const { logger, raw } = collect({ level: "debug", secrets });
