@@ -1,8 +1,10 @@
 import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, expect, it } from "vitest";
-import { CLAIM_SQL, openSqliteStore, type SqliteStore } from "../../relay/src/store/sqlite-store.js";
+import { CLAIM_BATCH_SQL, CLAIM_SQL, openSqliteStore, type SqliteStore } from "../../relay/src/store/sqlite-store.js";
 
 let store: SqliteStore;
 afterEach(async () => {
@@ -89,3 +91,54 @@ it("npm run bench:claim prints the claim time with 10 and with 100,000 jobs queu
   expect(lines[0]).toMatch(/^10 jobs queued: [\d.]+ µs per claim/);
   expect(lines[1]).toMatch(/^100,000 jobs queued: [\d.]+ µs per claim/);
 }, 120_000);
+
+it("a batch claim leases several ready jobs at once, never two of one user, and reads the claim index", async () => {
+  store = openSqliteStore(":memory:");
+  const batchPlan = plan(CLAIM_BATCH_SQL, "webhook-event", Date.now(), 4).join(" | ");
+  expect(batchPlan).toMatch(/USING INDEX jobs_claim/);
+  expect(batchPlan).not.toMatch(/TEMP B-TREE|SCAN jobs\b(?! USING)/);
+  await store.storeWebhookEvents(
+    [event("u1-b", "U1", 200), event("u1-a", "U1", 100), event("u2-a", "U2", 150), event("u3-a", "U3", 300), event("u2-b", "U2", 400)],
+    10,
+  );
+  const first = await store.claimJobs(10, 60_000, ["webhook-event"], 10);
+  // One job per user, each user's earliest; the rest wait for them.
+  expect(first.map((job) => job.refId).sort()).toEqual(["u1-a", "u2-a", "u3-a"]);
+  expect(await store.claimJobs(10, 60_000, ["webhook-event"], 10)).toEqual([]);
+  const u1 = first.find((job) => job.refId === "u1-a");
+  await store.finishWebhookEvent(u1?.id ?? "", "u1-a", "user following");
+  expect((await store.claimJobs(10, 60_000, ["webhook-event"], 10)).map((job) => job.refId)).toEqual(["u1-b"]);
+  // A limit is kept; kinds other than the lane's are not taken.
+  expect(await store.claimJobs(10, 60_000, ["delivery", "notification"], 10)).toEqual([]);
+  expect(await store.claimJobs(10, 60_000, ["webhook-event"], 0)).toEqual([]);
+});
+
+it("an event's end commits its reply mark and the user's or group's state with it, and leaves the connection at FULL", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "job-claims-"));
+  // Its own store (a file: the durability levels apply), closed here before the folder goes.
+  const store = openSqliteStore(dir);
+  try {
+    await store.storeWebhookEvents([event("f1", "U1", 100), event("j1", "C1", 100), event("x1", "U2", 100)], 10);
+    const jobs = await store.claimJobs(10, 60_000, ["webhook-event"], 3);
+    const jobOf = (id: string) => jobs.find((job) => job.refId === id)?.id ?? "";
+    await store.finishWebhookEvent(jobOf("f1"), "f1", "user following", { replied: true, user: { userId: "U1", state: "following", at: 100 } });
+    await store.finishWebhookEvent(jobOf("j1"), "j1", "group joined", { group: { groupId: "C1", kind: "group", state: "joined", at: 100 } });
+    await store.finishWebhookEvent(jobOf("x1"), "x1", "ignored: not a link code");
+    expect(await store.getWebhookEvent("f1")).toMatchObject({ state: "done", outcome: "user following", replied: true });
+    expect(await store.getWebhookEvent("j1")).toMatchObject({ state: "done", outcome: "group joined", replied: false });
+    expect(await store.getWebhookEvent("x1")).toMatchObject({ state: "done", replied: false });
+    expect(store.db.prepare(`SELECT user_id, state, changed_at FROM line_users`).all()).toEqual([{ user_id: "U1", state: "following", changed_at: 100 }]);
+    expect(await store.listGroups()).toEqual([{ groupId: "C1", kind: "group", state: "joined", changedAt: 100 }]);
+    expect(store.db.prepare(`SELECT state FROM jobs WHERE id IN (?, ?, ?)`).pluck().all(jobOf("f1"), jobOf("j1"), jobOf("x1"))).toEqual(["done", "done", "done"]);
+    // An older state change does not overwrite a newer one (events may arrive out of order).
+    await store.storeWebhookEvents([event("f0", "U1", 50)], 20);
+    const [older] = await store.claimJobs(20, 60_000, ["webhook-event"], 1);
+    await store.finishWebhookEvent(older?.id ?? "", "f0", "user blocked", { user: { userId: "U1", state: "blocked", at: 50 } });
+    expect(await store.isBlocked("U1")).toBe(false);
+    // Bookkeeping commits with NORMAL; everything else this connection writes stays FULL (2).
+    expect(store.db.pragma("synchronous", { simple: true })).toBe(2);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

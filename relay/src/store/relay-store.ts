@@ -174,6 +174,16 @@ export interface WebhookEventRow extends InboundEvent {
   replied: boolean;
 }
 
+/** What a webhook event's run changed, committed together with the event's end. */
+export interface WebhookEventChanges {
+  /** LINE accepted the reply (its token is spent). */
+  replied?: boolean;
+  /** Follow / unfollow (applied only when newer than what is stored, as setUserState). */
+  user?: { userId: string; state: "following" | "blocked"; at: number };
+  /** Join / leave (applied only when newer, as setGroupState). */
+  group?: { groupId: string; kind: "group" | "room"; state: "joined" | "left"; at: number };
+}
+
 export interface AcknowledgementKey {
   deliveryId: string;
   userId: string;
@@ -332,6 +342,11 @@ export interface RelayStore {
    */
   claimJob(now: number, leaseMs: number, kinds?: readonly JobKind[]): Promise<Job | undefined>;
   /**
+   * Up to `limit` due jobs of `kinds`, earliest first, leased in one transaction. Only ready jobs
+   * are taken (at most one per order key: a user's next event), so order is kept as in claimJob.
+   */
+  claimJobs(now: number, leaseMs: number, kinds: readonly JobKind[], limit: number): Promise<Job[]>;
+  /**
    * Gives a job back to run again at `runAt` (attempts + 1). `outcome.failed`: the attempt failed
    * (the give-up clock starts if it was not running; the wait clock stops); otherwise it waits
    * without failing (the wait clock starts if not running; the give-up clock stops).
@@ -370,7 +385,12 @@ export interface RelayStore {
    */
   storeWebhookEvents(events: InboundEvent[], now: number): Promise<{ stored: number; duplicates: number }>;
   getWebhookEvent(eventId: string): Promise<WebhookEventRow | undefined>;
-  finishWebhookEvent(jobId: string, eventId: string, outcome: string): Promise<void>;
+  /**
+   * Ends the event and its job in one transaction, with what its run changed (`changes`): one
+   * commit per event instead of one per change.
+   */
+  finishWebhookEvent(jobId: string, eventId: string, outcome: string, changes?: WebhookEventChanges): Promise<void>;
+  /** LINE accepted the event's reply: a re-run must not spend the token again. */
   markReplied(eventId: string): Promise<void>;
 
   getAcknowledgement(key: AcknowledgementKey): Promise<AcknowledgementRow | undefined>;

@@ -35,17 +35,17 @@ import type {
   RelayStore,
   SkippedRecipient,
   StoreWritable,
+  WebhookEventChanges,
 } from "./relay-store.js";
 import { MIGRATIONS } from "./sqlite-schema.js";
 import { startSqliteInboxWriter, type InboxWriter } from "./sqlite-inbox-writer.js";
 import { capAtLineLimitIn, pushUsageIn, releasePushIn, reservePushIn } from "./sqlite-push-budget.js";
 
 /**
- * SQLite (WAL, synchronous=FULL) in RELAY_DATA_DIR. FULL makes every commit durable against
- * power loss, not only against a killed process; the webhook benchmark shows what it costs.
- * better-sqlite3 is synchronous, so each method is one short transaction on the event loop,
- * except the webhook inbox (the hot path): its commits, fsync included, are made by a worker
- * thread with its own connection (sqlite-inbox-writer.ts). ":memory:" keeps everything in-thread.
+ * SQLite (WAL) in RELAY_DATA_DIR. better-sqlite3 is synchronous, so each method is one short
+ * transaction on the event loop, except the webhook inbox (the hot path): its commits, fsync
+ * included, are made by a worker thread with its own connection (sqlite-inbox-writer.ts).
+ * ":memory:" keeps everything in-thread. Which commits wait for an fsync: see the pragma below.
  */
 export function openSqliteStore(dataDir: string, options: { synchronous?: "FULL" | "NORMAL" } = {}): SqliteStore {
   let db: Database.Database | undefined;
@@ -53,6 +53,22 @@ export function openSqliteStore(dataDir: string, options: { synchronous?: "FULL"
     if (dataDir !== ":memory:") mkdirSync(dataDir, { recursive: true });
     db = new Database(dataDir === ":memory:" ? ":memory:" : join(dataDir, "relay.sqlite"));
     db.pragma("journal_mode = WAL");
+    // Durability, commit by commit. FULL (the connection's level) fsyncs the WAL at each commit:
+    // durable against power loss and OS crashes. It stays for everything an answer promised (the
+    // inbox behind LINE's 200, on its writer thread; a 202 for a notification, a kintone webhook's
+    // 200, rule sets, link codes, dead-letter retries) and for what gates an effect outside
+    // (dispatchNotification fixes each delivery's retry key before it is pushed; an acknowledgement's
+    // claim and its "commenting" mark come before kintone writes; a link code's claim).
+    // The worker's own bookkeeping (job claims and retries, a webhook event's end with its reply mark
+    // and user or group state) commits with NORMAL instead (`bookkeeping`): in WAL mode a NORMAL
+    // commit survives a killed process (kill -9) like a FULL one, since the WAL is in the OS's
+    // cache; only an OS crash or power cut can lose the last such commits, and never one without
+    // those after it (the WAL is replayed up to its first missing frame; the next FULL commit, on
+    // any connection, fsyncs them all). What a loss costs: the job runs again, and each of its
+    // effects is idempotent: LINE takes a reply token once (a re-run's reply is refused as
+    // "Invalid reply token", never a second message, so the reply mark needs no fsync), a push
+    // keeps its retry key, an acknowledgement finds its durable claim, a state change is applied
+    // only when newer. The main thread then no longer waits for an fsync per event.
     db.pragma(`synchronous = ${options.synchronous ?? "FULL"}`);
     db.pragma("busy_timeout = 5000");
     db.pragma("foreign_keys = ON");
@@ -306,6 +322,8 @@ interface ClaimDbRow {
 /** Its terms match jobs_claim's WHERE, so SQLite reads that partial index in run_at order and stops at the first row. */
 export const CLAIM_SQL = `SELECT id, kind, ref_id, attempts, created_at, first_failed_at, waiting_since, run_at, req_id FROM jobs
   WHERE kind = ? AND state = 'pending' AND ready = 1 AND run_at <= ? ORDER BY run_at LIMIT 1`;
+/** CLAIM_SQL for the first `?` entries: the same index, read a few rows further. */
+export const CLAIM_BATCH_SQL = CLAIM_SQL.replace(/LIMIT 1$/, "LIMIT ?");
 
 /** Thrown inside the dispatch transaction to roll it back when the replay guard lost a race. */
 class NotifiedTransitionConflict extends Error {
@@ -318,9 +336,28 @@ export class SqliteStore implements RelayStore {
     private readonly checkpointer?: Worker,
     /** Commits the webhook inbox off the event loop; absent for ":memory:". */
     readonly inbox?: InboxWriter,
-  ) {}
+  ) {
+    // Lowered only from FULL (2), the level bookkeeping() restores; a store opened with NORMAL already is.
+    this.relaxBookkeeping = !db.memory && db.pragma("synchronous", { simple: true }) === 2;
+  }
 
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly relaxBookkeeping: boolean;
+
+  /**
+   * The worker's bookkeeping as one IMMEDIATE transaction committed with synchronous=NORMAL (why
+   * that is enough: openSqliteStore); the connection's own level is restored before returning.
+   * SQLite takes the level only between transactions, so it is set around this one.
+   */
+  protected bookkeeping<T>(work: () => T): T {
+    if (!this.relaxBookkeeping) return this.db.transaction(work).immediate();
+    this.sql("PRAGMA synchronous = NORMAL").run();
+    try {
+      return this.db.transaction(work).immediate();
+    } finally {
+      this.sql("PRAGMA synchronous = FULL").run();
+    }
+  }
 
   /** Prepared once per SQL text: preparing is the expensive part of a small query. */
   protected sql(text: string): Database.Statement {
@@ -345,7 +382,7 @@ export class SqliteStore implements RelayStore {
 
   /** Ends a job whose work an earlier run already finished (it died before marking the job). */
   async finishJob(jobId: string): Promise<void> {
-    this.completeJob(jobId);
+    this.bookkeeping(() => this.completeJob(jobId));
   }
 
   /**
@@ -588,40 +625,51 @@ export class SqliteStore implements RelayStore {
    * timestamp order.
    */
   async claimJob(now: number, leaseMs: number, kinds: readonly JobKind[] = ALL_JOB_KINDS): Promise<Job | undefined> {
-    return this.db.transaction((): Job | undefined => {
-      let best: ClaimDbRow | undefined;
-      for (const kind of kinds) {
-        const row = this.sql(CLAIM_SQL).get(kind, now) as ClaimDbRow | undefined;
-        if (row && (!best || row.run_at < best.run_at)) best = row;
-      }
-      if (!best) return undefined;
-      this.sql(`UPDATE jobs SET state = 'running', lease_until = ? WHERE id = ?`).run(now + leaseMs, best.id);
-      return {
-        id: best.id,
-        kind: best.kind,
-        refId: best.ref_id,
-        attempts: best.attempts,
-        createdAt: best.created_at,
-        firstFailedAt: best.first_failed_at,
-        waitingSince: best.waiting_since,
-        requestId: best.req_id,
-      };
-    }).immediate();
+    return (await this.claimJobs(now, leaseMs, kinds, 1))[0];
+  }
+
+  /**
+   * claimJob for up to `limit` jobs in one transaction: the first `limit` entries of jobs_claim per
+   * kind, merged by run_at. Ready jobs are the heads of their order keys, so taking several never
+   * takes two events of one user.
+   */
+  async claimJobs(now: number, leaseMs: number, kinds: readonly JobKind[], limit: number): Promise<Job[]> {
+    if (limit < 1) return [];
+    return this.bookkeeping((): Job[] => {
+      const due: ClaimDbRow[] = [];
+      for (const kind of kinds) due.push(...(this.sql(CLAIM_BATCH_SQL).all(kind, now, limit) as ClaimDbRow[]));
+      if (kinds.length > 1) due.sort((a, b) => a.run_at - b.run_at);
+      const taken = due.slice(0, limit);
+      const lease = this.sql(`UPDATE jobs SET state = 'running', lease_until = ? WHERE id = ?`);
+      for (const row of taken) lease.run(now + leaseMs, row.id);
+      return taken.map((row) => ({
+        id: row.id,
+        kind: row.kind,
+        refId: row.ref_id,
+        attempts: row.attempts,
+        createdAt: row.created_at,
+        firstFailedAt: row.first_failed_at,
+        waitingSince: row.waiting_since,
+        requestId: row.req_id,
+      }));
+    });
   }
 
   async retryJob(id: string, runAt: number, note: string, outcome?: { failed: boolean; now: number }): Promise<void> {
     if (!outcome) {
-      this.sql(`UPDATE jobs SET state = 'pending', attempts = attempts + 1, run_at = ?, lease_until = NULL, note = ? WHERE id = ?`)
-        .run(runAt, note, id);
+      this.bookkeeping(() =>
+        this.sql(`UPDATE jobs SET state = 'pending', attempts = attempts + 1, run_at = ?, lease_until = NULL, note = ? WHERE id = ?`)
+          .run(runAt, note, id),
+      );
       return;
     }
-    this.sql(
+    this.bookkeeping(() => this.sql(
         `UPDATE jobs SET state = 'pending', attempts = attempts + 1, run_at = @runAt, lease_until = NULL, note = @note,
            first_failed_at = CASE WHEN @failed THEN COALESCE(first_failed_at, @now) ELSE NULL END,
            waiting_since = CASE WHEN @failed THEN NULL ELSE COALESCE(waiting_since, @now) END
          WHERE id = @id`,
       )
-      .run({ runAt, note, failed: outcome.failed ? 1 : 0, now: outcome.now, id });
+      .run({ runAt, note, failed: outcome.failed ? 1 : 0, now: outcome.now, id }));
   }
 
   async nextDueIn(now: number): Promise<number | undefined> {
@@ -788,15 +836,18 @@ export class SqliteStore implements RelayStore {
     );
   }
 
-  async finishWebhookEvent(jobId: string, eventId: string, outcome: string): Promise<void> {
-    this.db.transaction(() => {
-      this.sql(`UPDATE webhook_events SET state = 'done', outcome = ? WHERE event_id = ?`).run(outcome, eventId);
+  async finishWebhookEvent(jobId: string, eventId: string, outcome: string, changes: WebhookEventChanges = {}): Promise<void> {
+    this.bookkeeping(() => {
+      this.sql(`UPDATE webhook_events SET state = 'done', outcome = ?, replied = MAX(replied, ?) WHERE event_id = ?`)
+        .run(outcome, changes.replied ? 1 : 0, eventId);
+      if (changes.user) this.upsertUserState(changes.user.userId, changes.user.state, changes.user.at);
+      if (changes.group) this.upsertGroupState(changes.group.groupId, changes.group.kind, changes.group.state, changes.group.at);
       this.completeJob(jobId);
-    })();
+    });
   }
 
   async markReplied(eventId: string): Promise<void> {
-    this.sql(`UPDATE webhook_events SET replied = 1 WHERE event_id = ?`).run(eventId);
+    this.bookkeeping(() => this.sql(`UPDATE webhook_events SET replied = 1 WHERE event_id = ?`).run(eventId));
   }
 
   async getAcknowledgement(key: AcknowledgementKey): Promise<AcknowledgementRow | undefined> {
@@ -884,6 +935,10 @@ export class SqliteStore implements RelayStore {
   }
 
   async setUserState(userId: string, state: "following" | "blocked", at: number): Promise<void> {
+    this.upsertUserState(userId, state, at);
+  }
+
+  private upsertUserState(userId: string, state: "following" | "blocked", at: number): void {
     this.sql(
         `INSERT INTO line_users (user_id, state, changed_at) VALUES (?, ?, ?)
          ON CONFLICT (user_id) DO UPDATE SET state = excluded.state, changed_at = excluded.changed_at
@@ -898,6 +953,10 @@ export class SqliteStore implements RelayStore {
   }
 
   async setGroupState(groupId: string, kind: "group" | "room", state: "joined" | "left", at: number): Promise<void> {
+    this.upsertGroupState(groupId, kind, state, at);
+  }
+
+  private upsertGroupState(groupId: string, kind: "group" | "room", state: "joined" | "left", at: number): void {
     this.sql(
         `INSERT INTO line_groups (group_id, kind, state, changed_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (group_id) DO UPDATE SET state = excluded.state, kind = excluded.kind, changed_at = excluded.changed_at

@@ -5,7 +5,7 @@ import { LineProfileError, type ProfileClient } from "../line/profile-client.js"
 import type { ReplySender } from "../line/reply-sender.js";
 import type { Logger } from "../logger.js";
 import type { PostbackTokens } from "../postback-token.js";
-import type { Job, RelayStore, WebhookEventRow } from "../store/relay-store.js";
+import type { Job, RelayStore, WebhookEventChanges, WebhookEventRow } from "../store/relay-store.js";
 import { retryDelayMs } from "../worker/backoff.js";
 import type { JobResult } from "../worker/job-runner.js";
 import {
@@ -37,12 +37,23 @@ export interface WebhookEventDeps {
   retryBaseMs?: number;
 }
 
-/** The inbox job: one LINE event, run after the user's earlier events (store orders them). */
+/**
+ * The inbox job: one LINE event, run after the user's earlier events (store orders them). What the
+ * run changes that needs no commit of its own before an outside effect (the reply mark, the user's
+ * or group's state) is gathered in `changes` and committed with the event's end: one commit per
+ * simple event (follow, unfollow, join, leave, refused tap, ignored message).
+ */
 export function createWebhookEventHandler(deps: WebhookEventDeps) {
   const { store, clock, logger } = deps;
-  const replyOnce = createReplyOnce({ store, replies: deps.replies, clock, logger, deadlineMs: deps.replyDeadlineMs });
 
-  const run = async (row: WebhookEventRow): Promise<string> => {
+  const run = async (row: WebhookEventRow, changes: WebhookEventChanges): Promise<string> => {
+    const replyOnce = createReplyOnce({
+      replies: deps.replies,
+      clock,
+      logger,
+      deadlineMs: deps.replyDeadlineMs,
+      onReplied: () => (changes.replied = true),
+    });
     const event: unknown = JSON.parse(row.body);
     switch (row.type) {
       case "postback": {
@@ -59,7 +70,7 @@ export function createWebhookEventHandler(deps: WebhookEventDeps) {
         const parsed = followEventSchema.safeParse(event);
         const userId = parsed.success ? parsed.data.source?.userId : undefined;
         if (!parsed.success || !userId) return "ignored: follow without a user";
-        await store.setUserState(userId, "following", parsed.data.timestamp);
+        changes.user = { userId, state: "following", at: parsed.data.timestamp };
         await replyOnce(row, parsed.data.replyToken, [deps.welcomeText ?? relayTexts(deps.language ?? "ja").welcome]);
         return "user following";
       }
@@ -67,7 +78,7 @@ export function createWebhookEventHandler(deps: WebhookEventDeps) {
         const parsed = unfollowEventSchema.safeParse(event);
         const userId = parsed.success ? parsed.data.source?.userId : undefined;
         if (!parsed.success || !userId) return "ignored: unfollow without a user";
-        await store.setUserState(userId, "blocked", parsed.data.timestamp);
+        changes.user = { userId, state: "blocked", at: parsed.data.timestamp };
         return "user blocked";
       }
       case "join":
@@ -76,7 +87,7 @@ export function createWebhookEventHandler(deps: WebhookEventDeps) {
         const source = parsed.success ? parsed.data.source : undefined;
         const id = source?.groupId ?? source?.roomId;
         if (!parsed.success || !source || !id) return `ignored: ${row.type} without a group`;
-        await store.setGroupState(id, source.type === "room" ? "room" : "group", row.type === "join" ? "joined" : "left", parsed.data.timestamp);
+        changes.group = { groupId: id, kind: source.type === "room" ? "room" : "group", state: row.type === "join" ? "joined" : "left", at: parsed.data.timestamp };
         return row.type === "join" ? "group joined" : "group left";
       }
       default:
@@ -90,16 +101,20 @@ export function createWebhookEventHandler(deps: WebhookEventDeps) {
       await store.finishJob(job.id);
       return { done: true };
     }
+    const changes: WebhookEventChanges = {};
     try {
-      const outcome = await run(row);
-      await store.finishWebhookEvent(job.id, row.eventId, outcome);
+      const outcome = await run(row, changes);
+      await store.finishWebhookEvent(job.id, row.eventId, outcome, changes);
       return { done: true };
     } catch (error) {
       if (isPermanent(error)) {
         logger.error("webhook event failed", { event: row.eventId, type: row.type, attempts: job.attempts + 1, error });
-        await store.finishWebhookEvent(job.id, row.eventId, `failed: ${(error as Error).message}`);
+        await store.finishWebhookEvent(job.id, row.eventId, `failed: ${(error as Error).message}`, { replied: changes.replied });
         return { done: true };
       }
+      // The run goes on later: a reply LINE took before the failure is marked now, so the re-run
+      // does not try the spent token. (Handlers reply last, so this is rare.)
+      if (changes.replied) await store.markReplied(row.eventId);
       // Everything else is transient (a reply that must wait, a profile or token failure, kintone
       // 429/5xx/unreachable or a stale revision, an unexpected error): backoff, and a dead letter
       // after RELAY_GIVE_UP_AFTER_MS.

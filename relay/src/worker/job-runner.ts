@@ -147,14 +147,18 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       do {
         refill = false;
         for (const lane of lanes) {
+          // The lane's free slots are filled by one claim (one transaction), not one claim each.
           while (!stopped && lane.running.size < lane.slots) {
-            const job = await store.claimJob(clock.now(), leaseMs, lane.kinds);
-            if (!job) break;
-            const task = runJob(job).finally(() => {
-              lane.running.delete(task);
-              void fill();
-            });
-            lane.running.add(task);
+            const free = lane.slots - lane.running.size;
+            const jobs = await store.claimJobs(clock.now(), leaseMs, lane.kinds, free);
+            for (const job of jobs) {
+              const task = runJob(job).finally(() => {
+                lane.running.delete(task);
+                void fill();
+              });
+              lane.running.add(task);
+            }
+            if (jobs.length < free) break;
           }
         }
       } while (refill && !stopped);
