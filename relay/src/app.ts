@@ -1,10 +1,12 @@
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { appKeyRoute } from "./apps/app-key-route.js";
+import { appNotificationsRoute } from "./apps/app-notifications-route.js";
 import { appRulesRoute } from "./apps/app-rules-route.js";
 import { pingRoute } from "./apps/ping-route.js";
 import { testMessageRoute } from "./apps/test-message-route.js";
 import type { Clock } from "./clock.js";
+import { appDeadLettersRoute } from "./dead-letters/app-dead-letters-route.js";
 import { deadLettersRoute } from "./dead-letters/dead-letters-route.js";
 import { limitBody } from "./http/body-limit.js";
 import { jsonErrorHandler } from "./http/error-handler.js";
@@ -188,6 +190,9 @@ export function createRelay(deps: RelayDeps): Relay {
   app.route("/v1/ping", pingRoute({ version: RELAY_VERSION }));
   app.route("/v1/apps", appRulesRoute({ store, clock, logger }));
   app.route("/v1/apps", appKeyRoute({ relaySecrets: settings.relaySecrets }));
+  // The settings page's Deliveries tab: one app's notifications and dead letters, for its own key.
+  app.route("/v1/apps", appNotificationsRoute({ store }));
+  app.route("/v1/apps", appDeadLettersRoute({ store, clock, logger, onRetried: () => worker.wake() }));
   app.route("/v1/apps", testMessageRoute({ store, kintone: deps.kintone, formFields, push: deps.push, tokens: deps.tokens, logger, kintoneBaseUrl: settings.kintoneBaseUrl, language: settings.language }));
 
   return { app, worker, reminders };

@@ -326,6 +326,8 @@ export interface RelayStore {
   finishDelivery(jobId: string, id: string, state: "sent" | "failed", detail: string | null, now: number): Promise<void>;
   listRecipientOutcomes(notificationId: string): Promise<RecipientOutcome[]>;
   listRecordDeliveries(appId: string, recordId: string): Promise<DeliveryRow[]>;
+  /** The app's newest `limit` notifications, newest first (the settings page's Deliveries tab). */
+  listAppNotifications(appId: string, limit: number): Promise<NotificationRow[]>;
 
   /** Marks a job done whose work was already finished by an earlier run. */
   finishJob(jobId: string): Promise<void>;

@@ -618,6 +618,12 @@ export class SqliteStore implements RelayStore {
     return rows.map(toDelivery);
   }
 
+  /** Reads notifications_app_recent backwards: one index range, whatever the table's size. */
+  async listAppNotifications(appId: string, limit: number): Promise<NotificationRow[]> {
+    const rows = this.sql(`SELECT * FROM notifications WHERE app_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`).all(appId, limit) as NotificationDbRow[];
+    return rows.map(toNotification);
+  }
+
   /**
    * One index seek per kind (jobs_claim: pending and ready, by run_at); the earliest due wins.
    * A job with an order key is ready only while no earlier job with the same key is unfinished
