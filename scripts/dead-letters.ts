@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { describeDeadLetter } from "../relay/src/dead-letters/dead-letters-route.js";
 import { openSqliteStore } from "../relay/src/store/sqlite-store.js";
 
@@ -16,7 +18,16 @@ if (command !== "list" && !(command === "retry" && id)) {
   console.error(usage);
   process.exit(2);
 }
-const store = openSqliteStore(process.env.RELAY_DATA_DIR?.trim() || "./data");
+const dataDir = process.env.RELAY_DATA_DIR?.trim() || "./data";
+// Never create a store here: a mistyped RELAY_DATA_DIR would look like an empty queue.
+if (!existsSync(join(dataDir, "relay.sqlite"))) {
+  console.error(
+    `no relay database at ${join(dataDir, "relay.sqlite")} (set RELAY_DATA_DIR to the relay's data dir)\n` +
+      `${join(dataDir, "relay.sqlite")} に中継サーバーのデータベースがありません（RELAY_DATA_DIR に中継サーバーのデータフォルダーを指定してください）`,
+  );
+  process.exit(1);
+}
+const store = openSqliteStore(dataDir);
 try {
   if (command === "list") {
     const letters = await store.listDeadLetters();

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -44,4 +44,13 @@ it("npm run dead-letters lists the store's dead letters and retries one: its eve
   expect((await after.claimJob(Date.now(), 60_000))?.refId).toBe("ev1");
   expect(await after.listDeadLetters()).toEqual([]);
   await after.close();
+}, 60_000);
+
+it("npm run dead-letters refuses a data dir with no relay database instead of creating one", async () => {
+  dir = mkdtempSync(join(tmpdir(), "dead-letters-"));
+  const typo = join(dir, "typo");
+  const failed = await deadLetters(typo, "list").catch((error: unknown) => error as { code: number; stderr: string });
+  expect(failed).toMatchObject({ code: 1 });
+  expect((failed as { stderr: string }).stderr).toContain(join(typo, "relay.sqlite"));
+  expect(existsSync(typo)).toBe(false);
 }, 60_000);
