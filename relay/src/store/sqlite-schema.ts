@@ -293,4 +293,22 @@ export const MIGRATIONS: readonly string[] = [
   -- The settings page's Deliveries tab: an app's newest notifications (GET /v1/apps/{appId}/notifications).
   CREATE INDEX notifications_app_recent ON notifications (app_id, created_at, id);
   `,
+  `
+  -- A notification names its rule set by content hash (rule_set_contents, as app rule versions
+  -- do), so a thousand notifications of one rule set keep its text once. Existing rows move
+  -- over (rule_set_hash() is ruleSetHash, registered on the connection before migrating), then
+  -- the text column is dropped rather than left empty beside the hash: DROP COLUMN (SQLite 3.35+)
+  -- rewrites the table in place and works here because nothing else (index, trigger, view,
+  -- constraint) names notifications.rules; a hand-made copy of the table would have to re-create
+  -- the five tables' foreign keys into it. rules_hash stays nullable (ADD COLUMN cannot add NOT
+  -- NULL without a default); every insert sets it and reads join on it.
+  ALTER TABLE notifications ADD COLUMN rules_hash TEXT REFERENCES rule_set_contents (hash);
+  INSERT OR IGNORE INTO rule_set_contents (hash, rules, created_at)
+    SELECT rule_set_hash(rules), rules, MIN(created_at) FROM notifications GROUP BY rules;
+  UPDATE notifications SET rules_hash = rule_set_hash(rules);
+  ALTER TABLE notifications DROP COLUMN rules;
+  -- Pruning asks whether a content is still named; a content row's delete checks the same (foreign key).
+  CREATE INDEX notifications_rules_hash ON notifications (rules_hash);
+  CREATE INDEX app_rule_versions_hash ON app_rule_versions (hash);
+  `,
 ];

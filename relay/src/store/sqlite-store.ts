@@ -1,5 +1,4 @@
 import Database from "better-sqlite3";
-import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
@@ -38,6 +37,7 @@ import type {
   WebhookEventChanges,
 } from "./relay-store.js";
 import { MIGRATIONS } from "./sqlite-schema.js";
+import { registerRuleSetHash, ruleSetHash } from "./rule-set-hash.js";
 import { startSqliteInboxWriter, type InboxWriter } from "./sqlite-inbox-writer.js";
 import { capAtLineLimitIn, pushUsageIn, releasePushIn, reservePushIn } from "./sqlite-push-budget.js";
 
@@ -72,6 +72,7 @@ export function openSqliteStore(dataDir: string, options: { synchronous?: "FULL"
     db.pragma(`synchronous = ${options.synchronous ?? "FULL"}`);
     db.pragma("busy_timeout = 5000");
     db.pragma("foreign_keys = ON");
+    registerRuleSetHash(db);
     migrate(db);
     // Outside the numbered migrations: a probe table, no data. The first probe write proves now,
     // not at the first webhook, that the database can be written (SQLite opens a file it may
@@ -179,6 +180,7 @@ interface NotificationDbRow {
   action: string;
   status: string;
   next_status: string;
+  /** From rule_set_contents, by rules_hash (NOTIFICATION_SELECT). */
   rules: string;
   state: NotificationState;
   detail: string | null;
@@ -284,7 +286,14 @@ const PRUNE_STEPS: readonly string[] = [
      AND NOT EXISTS (SELECT 1 FROM dead_letters x WHERE x.ref_id = webhook_events.event_id AND x.retried_at IS NULL) LIMIT @limit)`,
   `DELETE FROM link_codes WHERE rowid IN (SELECT rowid FROM link_codes WHERE expires_at < @before LIMIT @limit)`,
   `DELETE FROM link_attempts WHERE rowid IN (SELECT rowid FROM link_attempts WHERE at < @before LIMIT @limit)`,
+  // After the notifications: a rule set's text goes once no notification and no app version names it.
+  `DELETE FROM rule_set_contents WHERE rowid IN (SELECT rowid FROM rule_set_contents c WHERE c.created_at < @before
+     AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.rules_hash = c.hash)
+     AND NOT EXISTS (SELECT 1 FROM app_rule_versions v WHERE v.hash = c.hash) LIMIT @limit)`,
 ];
+
+/** A notification with its rule set's text, kept once per content in rule_set_contents. */
+const NOTIFICATION_SELECT = `SELECT n.*, c.rules FROM notifications n JOIN rule_set_contents c ON c.hash = n.rules_hash`;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -423,8 +432,10 @@ export class SqliteStore implements RelayStore {
   /** The notification row and its job; the caller holds the transaction. */
   protected insertNotification(input: NotificationInput, dedupKey: string, now: number): string {
     const id = newId("n");
+    const rulesHash = ruleSetHash(input.rules);
+    this.sql(`INSERT OR IGNORE INTO rule_set_contents (hash, rules, created_at) VALUES (?, ?, ?)`).run(rulesHash, input.rules, now);
     this.sql(
-        `INSERT INTO notifications (id, dedup_key, app_id, record_id, action, status, next_status, rules, state, created_at, updated_at,
+        `INSERT INTO notifications (id, dedup_key, app_id, record_id, action, status, next_status, rules_hash, state, created_at, updated_at,
                                     source, rules_version, rule_id, subject_date)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)`,
       )
@@ -436,7 +447,7 @@ export class SqliteStore implements RelayStore {
         input.action,
         input.status,
         input.nextStatus,
-        input.rules,
+        rulesHash,
         now,
         now,
         input.source ?? "plugin",
@@ -449,7 +460,7 @@ export class SqliteStore implements RelayStore {
   }
 
   async getNotification(id: string): Promise<NotificationRow | undefined> {
-    const row = this.sql(`SELECT * FROM notifications WHERE id = ?`).get(id) as NotificationDbRow | undefined;
+    const row = this.sql(`${NOTIFICATION_SELECT} WHERE n.id = ?`).get(id) as NotificationDbRow | undefined;
     return row && toNotification(row);
   }
 
@@ -620,7 +631,7 @@ export class SqliteStore implements RelayStore {
 
   /** Reads notifications_app_recent backwards: one index range, whatever the table's size. */
   async listAppNotifications(appId: string, limit: number): Promise<NotificationRow[]> {
-    const rows = this.sql(`SELECT * FROM notifications WHERE app_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`).all(appId, limit) as NotificationDbRow[];
+    const rows = this.sql(`${NOTIFICATION_SELECT} WHERE n.app_id = ? ORDER BY n.created_at DESC, n.id DESC LIMIT ?`).all(appId, limit) as NotificationDbRow[];
     return rows.map(toNotification);
   }
 
@@ -1032,7 +1043,7 @@ export class SqliteStore implements RelayStore {
   }
 
   async saveAppRules(appId: string, rules: string, now: number): Promise<{ version: number; changed: boolean }> {
-    const hash = createHash("sha256").update(rules).digest("hex");
+    const hash = ruleSetHash(rules);
     return this.db.transaction(() => {
       const current = this.sql(`SELECT version, hash FROM app_rule_versions WHERE app_id = ? ORDER BY version DESC LIMIT 1`)
         .get(appId) as { version: number; hash: string } | undefined;
@@ -1061,7 +1072,7 @@ export class SqliteStore implements RelayStore {
   }
 
   async findAppRulesVersion(appId: string, rules: string): Promise<number | undefined> {
-    const hash = createHash("sha256").update(rules).digest("hex");
+    const hash = ruleSetHash(rules);
     const row = this.sql(`SELECT MAX(version) AS version FROM app_rule_versions WHERE app_id = ? AND hash = ?`).get(appId, hash) as {
       version: number | null;
     };
