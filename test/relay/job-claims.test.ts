@@ -142,3 +142,26 @@ it("an event's end commits its reply mark and the user's or group's state with i
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+it("bookkeeping asked for in one turn commits together, and a piece that fails is rolled back and rejected alone", async () => {
+  store = openSqliteStore(":memory:");
+  await store.storeWebhookEvents([event("ok", "U1", 1), event("bad", "U2", 1)], 10);
+  const jobs = await store.claimJobs(10, 60_000, ["webhook-event"], 2);
+  const jobOf = (id: string) => jobs.find((job) => job.refId === id)?.id ?? "";
+  const [ok, bad] = await Promise.allSettled([
+    store.finishWebhookEvent(jobOf("ok"), "ok", "group joined", { group: { groupId: "C1", kind: "group", state: "joined", at: 1 } }),
+    // line_groups.state is CHECKed: this piece fails after its event row was updated.
+    store.finishWebhookEvent(jobOf("bad"), "bad", "group joined", { group: { groupId: "C2", kind: "group", state: "gone" as "joined", at: 1 } }),
+  ]);
+  expect(ok.status).toBe("fulfilled");
+  expect(bad.status).toBe("rejected");
+  expect(await store.getWebhookEvent("ok")).toMatchObject({ state: "done", outcome: "group joined" });
+  expect(await store.getWebhookEvent("bad")).toMatchObject({ state: "pending", outcome: null });
+  expect(store.db.prepare(`SELECT id, state FROM jobs ORDER BY id`).all()).toEqual(
+    expect.arrayContaining([
+      { id: jobOf("ok"), state: "done" },
+      { id: jobOf("bad"), state: "running" },
+    ]),
+  );
+  expect((await store.listGroups()).map((group) => group.groupId)).toEqual(["C1"]);
+});

@@ -368,6 +368,43 @@ export class SqliteStore implements RelayStore {
     }
   }
 
+  private grouped: Array<{ work: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }> = [];
+
+  /**
+   * Group commit: bookkeeping asked for during one turn of the event loop (jobs ending together,
+   * the next claims) commits in one transaction at the end of the turn; each caller's promise
+   * settles after that commit. Each piece runs in its own savepoint, so one that fails is rolled
+   * back and rejected alone. A commit costs far more than its few statements.
+   */
+  protected bookkeepingGrouped<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.grouped.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (this.grouped.length === 1) setImmediate(() => this.commitGrouped());
+    });
+  }
+
+  private commitGrouped(): void {
+    const pieces = this.grouped;
+    if (pieces.length === 0) return;
+    this.grouped = [];
+    let outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>;
+    try {
+      outcomes = this.bookkeeping(() =>
+        pieces.map((piece) => {
+          try {
+            return { ok: true as const, value: this.db.transaction(piece.work)() };
+          } catch (error) {
+            return { ok: false as const, error };
+          }
+        }),
+      );
+    } catch (error) {
+      for (const piece of pieces) piece.reject(error);
+      return;
+    }
+    outcomes.forEach((outcome, i) => (outcome.ok ? pieces[i]?.resolve(outcome.value) : pieces[i]?.reject(outcome.error)));
+  }
+
   /** Prepared once per SQL text: preparing is the expensive part of a small query. */
   protected sql(text: string): Database.Statement {
     let statement = this.statements.get(text);
@@ -391,7 +428,7 @@ export class SqliteStore implements RelayStore {
 
   /** Ends a job whose work an earlier run already finished (it died before marking the job). */
   async finishJob(jobId: string): Promise<void> {
-    this.bookkeeping(() => this.completeJob(jobId));
+    await this.bookkeepingGrouped(() => this.completeJob(jobId));
   }
 
   /**
@@ -652,7 +689,7 @@ export class SqliteStore implements RelayStore {
    */
   async claimJobs(now: number, leaseMs: number, kinds: readonly JobKind[], limit: number): Promise<Job[]> {
     if (limit < 1) return [];
-    return this.bookkeeping((): Job[] => {
+    return this.bookkeepingGrouped((): Job[] => {
       const due: ClaimDbRow[] = [];
       for (const kind of kinds) due.push(...(this.sql(CLAIM_BATCH_SQL).all(kind, now, limit) as ClaimDbRow[]));
       if (kinds.length > 1) due.sort((a, b) => a.run_at - b.run_at);
@@ -674,13 +711,13 @@ export class SqliteStore implements RelayStore {
 
   async retryJob(id: string, runAt: number, note: string, outcome?: { failed: boolean; now: number }): Promise<void> {
     if (!outcome) {
-      this.bookkeeping(() =>
+      await this.bookkeepingGrouped(() =>
         this.sql(`UPDATE jobs SET state = 'pending', attempts = attempts + 1, run_at = ?, lease_until = NULL, note = ? WHERE id = ?`)
           .run(runAt, note, id),
       );
       return;
     }
-    this.bookkeeping(() => this.sql(
+    await this.bookkeepingGrouped(() => this.sql(
         `UPDATE jobs SET state = 'pending', attempts = attempts + 1, run_at = @runAt, lease_until = NULL, note = @note,
            first_failed_at = CASE WHEN @failed THEN COALESCE(first_failed_at, @now) ELSE NULL END,
            waiting_since = CASE WHEN @failed THEN NULL ELSE COALESCE(waiting_since, @now) END
@@ -854,7 +891,7 @@ export class SqliteStore implements RelayStore {
   }
 
   async finishWebhookEvent(jobId: string, eventId: string, outcome: string, changes: WebhookEventChanges = {}): Promise<void> {
-    this.bookkeeping(() => {
+    await this.bookkeepingGrouped(() => {
       this.sql(`UPDATE webhook_events SET state = 'done', outcome = ?, replied = MAX(replied, ?) WHERE event_id = ?`)
         .run(outcome, changes.replied ? 1 : 0, eventId);
       if (changes.user) this.upsertUserState(changes.user.userId, changes.user.state, changes.user.at);
@@ -864,7 +901,7 @@ export class SqliteStore implements RelayStore {
   }
 
   async markReplied(eventId: string): Promise<void> {
-    this.bookkeeping(() => this.sql(`UPDATE webhook_events SET replied = 1 WHERE event_id = ?`).run(eventId));
+    await this.bookkeepingGrouped(() => this.sql(`UPDATE webhook_events SET replied = 1 WHERE event_id = ?`).run(eventId));
   }
 
   async getAcknowledgement(key: AcknowledgementKey): Promise<AcknowledgementRow | undefined> {
@@ -1165,7 +1202,8 @@ export class SqliteStore implements RelayStore {
   }
 
   async close(): Promise<void> {
-    // The inbox writer first: its queued commits finish before the final checkpoint.
+    // Bookkeeping waiting for the end of the turn, then the inbox writer: their commits finish before the final checkpoint.
+    this.commitGrouped();
     await this.inbox?.close();
     this.db.close();
     if (this.checkpointer) {
