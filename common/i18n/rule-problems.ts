@@ -102,7 +102,7 @@ const KIND_JA: Record<string, string> = {
 const NOUN_JA: Record<ListNoun, string> = {
   rules: "ルール", buttons: "ボタン", conditions: "条件", fields: "フィールド", IDs: "ID", actions: "アクション", statuses: "ステータス", items: "項目",
 };
-const got = (text: string, ja: boolean) => (text === "" ? "" : ja ? `（入力値: ${text}）` : ` (got ${text})`);
+const got = (text: string, ja: boolean) => (text === "" ? "" : ja ? `（入力値：${text}）` : ` (got ${text})`);
 
 const schemaEn: SchemaProblemTexts = {
   emptyInput: "is empty: expected the JSON text of a rule set",
@@ -154,7 +154,7 @@ const schemaJa: SchemaProblemTexts = {
   timeFormat: (value) => `「HH:MM」（00:00～23:59）にしてください${got(value, true)}。`,
   duplicateRuleId: (id) => `ルールID「${id}」が重複しています。`,
   duplicateButtonId: (id) => `ボタンID「${id}」が重複しています。`,
-  scheduleNoStatus: "日時で送るルール（リマインダー）には、アクション・変更前・変更後のステータスを指定できません。",
+  scheduleNoStatus: "リマインダー（日付）のルールには、アクション・変更前・変更後のステータスを指定できません。",
   opNeedsValue: (op) => `演算子「${op}」には値が必要です。`,
 };
 

@@ -69,7 +69,7 @@ function dedupe(errors: RuleSetError[]): RuleSetError[] {
 /** Where and why, the same in every engine; the engine's own words only as a fallback. */
 function describeJsonError(err: unknown, text: string, ja: boolean): string {
   const found = findJsonSyntaxProblem(text);
-  if (found) return ja ? `${found.line}行目${found.column}文字目: ${found.problem}` : `${found.problem} at line ${found.line}, column ${found.column}`;
+  if (found) return ja ? `${found.line}行目${found.column}文字目：${found.problem}` : `${found.problem} at line ${found.line}, column ${found.column}`;
   return err instanceof Error ? err.message : String(err);
 }
 

@@ -70,7 +70,7 @@ describe("a reminder rule on the settings page", () => {
     await fillText(page, ".kline-schedule-days", "-1");
     await fillText(page, ".kline-schedule-at", "09:00");
     expect(await page.locator(".kline-schedule-when").textContent()).toBe(
-      "「Due date」の1日前の09:00（ルールのタイムゾーン）に、「Due date」がその日付のレコードに送ります。",
+      "各レコードの「Due date」の1日前、09:00（ルールのタイムゾーン）に送ります。",
     );
     // No action pickers for a reminder.
     expect(await page.locator(".kline-trigger-actions").count()).toBe(0);

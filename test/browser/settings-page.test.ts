@@ -378,7 +378,7 @@ describe("settings page", () => {
     await clickButton(page, ".kline-test");
     await page.locator(".kline-test-ok").waitFor();
     expect(await page.locator(".kline-test-result").textContent()).toContain("Connected to relay 0.1.0");
-    expect(await page.locator(".kline-test-result").textContent()).toContain("(1 rule(s))");
+    expect(await page.locator(".kline-test-result").textContent()).toContain("(1 rule)");
     const saved = pingCalls().at(-1)!;
     expect(saved).toMatchObject({ api: "kintone.proxy", page: "config", method: "POST", status: 200 });
     expect(saved.headers).toMatchObject({ Authorization: `Bearer ${secret}`, "X-Relay-App": String(ps.appId) });

@@ -34,10 +34,10 @@ describe("the schema's refusals are said in Japanese too", () => {
       "rules[0].buttons[0].label",
       "40文字以内にしてください（今は41文字です）。",
     ],
-    ["a bad rule ID", { version: 1, rules: [rule({ id: "no spaces" })] }, "rules[0].id", "半角英数字・「_」・「-」で1～32文字にしてください（入力値: \"no spaces\"）。"],
+    ["a bad rule ID", { version: 1, rules: [rule({ id: "no spaces" })] }, "rules[0].id", "半角英数字・「_」・「-」で1～32文字にしてください（入力値：\"no spaces\"）。"],
     ["a duplicate rule ID", { version: 1, rules: [rule(), rule()] }, "rules[1].id", "ルールID「r1」が重複しています。"],
     ["an unknown property", { version: 1, rules: [rule({ colour: "red" })] }, "rules[0].colour", "使えない項目です（「colour」はルールセット v1 にありません）。"],
-    ["a wrong version", { version: 2, rules: [] }, "version", "「1」にしてください（入力値: 2）。"],
+    ["a wrong version", { version: 2, rules: [] }, "version", "「1」にしてください（入力値：2）。"],
   ])("%s", (_what, input, path, ja) => {
     const errors = refusal(input);
     const found = errors.find((e) => e.path === path);

@@ -14,10 +14,10 @@ const enMessages = {
   secretPlaceholder: "This app's key, issued by the relay",
   secretKeep: "Leave empty to keep the saved app key.",
   secretHowTo: (appId: string) =>
-    `Whoever runs the relay gets this app's key with: npm run app-key -- ${appId} (the sandbox saves it for you). The key works for this app only.`,
+    `Whoever runs the relay gets this app's key with: npm run app-key -- ${appId}. The key works for this app only.`,
   testConnection: "Test connection",
   testing: "Testing…",
-  testOk: (version: string, count: number) => `Connected to relay ${version}. The rules on screen are valid (${count} rule(s)).`,
+  testOk: (version: string, count: number) => `Connected to relay ${version}. The rules on screen are valid (${count} ${count === 1 ? "rule" : "rules"}).`,
   testRulesInvalid: "Connected, but the relay does not accept the rules on screen:",
   testUnauthorized: "The app key is wrong: the relay refused it (401). Paste this app's key from the relay.",
   testWrongApp: (appId: string) =>
@@ -156,7 +156,7 @@ const jaMessages: SettingsMessages = {
   intro: "どのプロセス管理アクションで、誰に、どんなLINEメッセージを送り、ボタンの応答を何に書き戻すかを設定します。",
   connection: "中継サーバー",
   relayUrl: "中継サーバーのURL",
-  relayUrlHint: "例: https://relay.example.com",
+  relayUrlHint: "例：https://relay.example.com",
   secret: "アプリキー",
   secretSaved: "アプリキーは保存済みです（非表示）。",
   secretNone: "アプリキーはまだ保存されていません。",
@@ -164,17 +164,17 @@ const jaMessages: SettingsMessages = {
   secretPlaceholder: "中継サーバーが発行したこのアプリのキー",
   secretKeep: "空のままにすると保存済みのアプリキーを使います。",
   secretHowTo: (appId) =>
-    `中継サーバーの運用者が「npm run app-key -- ${appId}」で発行します（サンドボックスでは自動で保存されます）。このキーはこのアプリでだけ使えます。`,
+    `中継サーバーの運用者が「npm run app-key -- ${appId}」で発行します。このキーはこのアプリでだけ使えます。`,
   testConnection: "接続テスト",
   testing: "テスト中…",
   testOk: (version, count) => `中継サーバー ${version} に接続しました。画面のルール（${count} 件）は正しい形式です。`,
-  testRulesInvalid: "接続できましたが、中継サーバーは画面のルールを受け付けませんでした:",
+  testRulesInvalid: "接続できましたが、中継サーバーは画面のルールを受け付けませんでした：",
   testUnauthorized: "アプリキーが正しくありません（中継サーバーが401で拒否しました）。中継サーバーが発行したこのアプリのキーを貼り付けてください。",
   testWrongApp: (appId) =>
     `このキーは別のアプリのものです（中継サーバーがアプリ ${appId} では使えないとして403で拒否しました。この中継サーバーが発行したキーではない可能性もあります）。「npm run app-key -- ${appId}」で発行したこのアプリのキーを貼り付けてください。`,
   testNoSecret: "先にアプリキーを入力してください（入力も保存もされていません）。",
   testUnreachable: (url, reason) =>
-    `中継サーバーに接続できません: kintoneのサーバーから ${url} に接続できませんでした${reason ? `（${reason}）` : ""}。` +
+    `中継サーバーに接続できません：kintoneのサーバーから ${url} に接続できませんでした${reason ? `（${reason}）` : ""}。` +
     "中継サーバーが起動していて、このアドレスにインターネットから接続できるか確認してください（接続するのはブラウザーではなくkintoneのサーバーです）。" +
     "設定は保存できます。中継サーバーが応答するようになると通知が始まります。",
   testTimeout: (url, reason) =>
@@ -182,7 +182,7 @@ const jaMessages: SettingsMessages = {
   testBadGateway: (url, status) =>
     `kintoneのサーバーは ${url} の中継サーバーから正しい応答を受け取れませんでした（HTTP ${status}）。中継サーバーが起動しているか確認してください。設定は保存できます。`,
   testNotFound: (url) => `${url} は応答しましたが、中継サーバーではないようです（HTTP 404）。URLを確認してください（/v1 を付けないアドレス）。`,
-  testFailedOther: (url, reason) => `${url} の中継サーバーがエラーを返しました: ${reason}`,
+  testFailedOther: (url, reason) => `${url} の中継サーバーがエラーを返しました：${reason}`,
   rules: "ルール",
   addRule: "ルールを追加",
   removeRule: "ルールを削除",
@@ -235,24 +235,24 @@ const jaMessages: SettingsMessages = {
   blockOnFailure: "中継サーバーに届かない・拒否されたときはアクションを中止する",
   preview: "プレビュー",
   previewSample: "サンプルレコード",
-  previewAlt: (alt) => `トーク一覧・通知での表示: ${alt}`,
+  previewAlt: (alt) => `トーク一覧・通知での表示：${alt}`,
   previewSampleRecord: (id) => `レコード ${id}（最新）の値で表示しています。`,
   previewSampleMadeUp: "アプリにレコードがないため、仮の値で表示しています。",
-  previewError: (reason) => `プレビューできません: ${reason}`,
+  previewError: (reason) => `プレビューできません：${reason}`,
   save: "保存",
   cancel: "キャンセル",
   saved: "保存しました。",
   registering: "中継サーバーにルールを送っています…",
   registered: (version) => `中継サーバーにルールを登録しました（バージョン ${version}）。`,
   registerFailed: (url, reason) =>
-    `今は ${url} の中継サーバーにルールを送れませんでした(${reason})。設定は保存済みです。次にレコードでアクションが実行されたときに、中継サーバーへ届きます。`,
+    `今は ${url} の中継サーバーにルールを送れませんでした（${reason}）。設定は保存済みです。次にレコードでアクションが実行されたときに、中継サーバーへ届きます。`,
   registerUnauthorized:
     "保存しましたが、中継サーバーがアプリキーを拒否しました（401）。キーが正しくないため、通知も拒否されます。アプリキーを変更して、もう一度保存してください。",
   registerWrongApp: (appId) =>
-    `保存しましたが、このキーは別のアプリのものです(中継サーバーがアプリ ${appId} では使えないとして403で拒否しました)。通知も拒否されます。「npm run app-key -- ${appId}」で発行したキーに変更して、もう一度保存してください。`,
+    `保存しましたが、このキーは別のアプリのものです（中継サーバーがアプリ ${appId} では使えないとして403で拒否しました）。通知も拒否されます。「npm run app-key -- ${appId}」で発行したキーに変更して、もう一度保存してください。`,
   fixErrors: "保存していません。赤字の項目を修正してください。",
-  loadFailed: (reason) => `アプリの設定を読み込めませんでした: ${reason}`,
-  savedRulesInvalid: (details) => `保存済みのルールが正しくありません。修正して保存してください: ${details}`,
+  loadFailed: (reason) => `アプリの設定を読み込めませんでした：${reason}`,
+  savedRulesInvalid: (details) => `保存済みのルールが正しくありません。修正して保存してください：${details}`,
   savedRulesUnreadable: "保存済みのルールを読み込めなかったため、空の状態で表示しています。保存すると置き換わります。",
   required: "必須です。",
   invalidUrl: "http(s) のURLを入力してください（クエリやフラグメントは不可）。",

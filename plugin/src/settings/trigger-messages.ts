@@ -18,7 +18,7 @@ const enTriggerMessages = {
       offsetDays === 0
         ? `on ${field}`
         : `${Math.abs(offsetDays)} ${Math.abs(offsetDays) === 1 ? "day" : "days"} ${offsetDays < 0 ? "before" : "after"} ${field}`;
-    return `Sent ${day}, at ${at || "--:--"} (the rule set's time zone), to each record whose ${field} is that date.`;
+    return `Each record gets its reminder ${day}, at ${at || "--:--"} (the rule set's time zone).`;
   },
   scheduleRelay:
     "Reminders are sent by the relay from the rules it keeps: they start once you save, and the relay must be reachable.",
@@ -41,7 +41,7 @@ const enTriggerMessages = {
   webhookSteps: [
     "App settings → Settings → Webhooks → + (add).",
     "Webhook URL: the URL above.",
-    "Notification triggers: tick 「ステータスの更新」 (status updated), and 「レコードの編集」 (record edited) so that the relay knows a record's status before it changes.",
+    "Notification triggers: tick \"Status updated\", and \"Record edited\" so that the relay knows a record's status before it changes.",
     "Turn the webhook on, save, and press \"Update App\".",
   ],
   webhookLimits:
@@ -65,7 +65,7 @@ const jaTriggerMessages: TriggerMessages = {
   scheduleWhen: (offsetDays, fieldLabel, at) => {
     const field = fieldLabel || "日付";
     const day = offsetDays === 0 ? `「${field}」の当日` : `「${field}」の${Math.abs(offsetDays)}日${offsetDays < 0 ? "前" : "後"}`;
-    return `${day}の${at || "--:--"}（ルールのタイムゾーン）に、「${field}」がその日付のレコードに送ります。`;
+    return `各レコードの${day}、${at || "--:--"}（ルールのタイムゾーン）に送ります。`;
   },
   scheduleRelay: "リマインダーは、中継サーバーが保存されたルールをもとに送ります。保存した後から有効になり、中継サーバーに接続できる必要があります。",
   browserOnly: (why) => `レコード画面での操作のみ：${why}。kintoneのWebhookではこのルールを扱えないため、REST API・他のプラグイン・外部連携によるステータスの変更は通知されません。`,
