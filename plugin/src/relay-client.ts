@@ -28,7 +28,7 @@ export interface NotificationRequest {
   nextStatus: string;
 }
 
-export type RecipientState = "sent" | "failed" | "blocked" | "pending" | "invalid";
+export type RecipientState = "sent" | "failed" | "blocked" | "pending" | "invalid" | "capped";
 
 export interface Delivery {
   id: string;
@@ -162,6 +162,15 @@ export class RelayClient {
     const path = `/v1/records/${encodeURIComponent(appId)}/${encodeURIComponent(recordId)}/deliveries`;
     const body = await this.call<{ deliveries?: Delivery[] }>(path, "GET", {}, [200]);
     return body.deliveries ?? [];
+  }
+
+  /**
+   * A relay route without a body, answered with one of `expected`: the parsed JSON as it came, for
+   * the caller to check (the settings page's Deliveries tab: settings/deliveries-api.ts, which
+   * parses with zod there, so the record pages' scripts stay small).
+   */
+  requestJson(path: string, method: "GET" | "POST", expected: number[]): Promise<unknown> {
+    return this.call<unknown>(path, method, {}, expected);
   }
 
   createLinkCode(appId: string, recordId: string, field: string): Promise<{ code: string; expiresAt: string }> {

@@ -26,6 +26,8 @@ import { reminderPreviewChange } from "./trigger-editor";
 import { renderWebhookNote } from "./webhook-note";
 import { offerUndo, refreshProblemSummary, showUpdateAppReminder } from "./admin-notices";
 import { renderTestMessagePanel } from "./test-message-panel";
+import { mountSettingsTabs } from "./settings-tabs";
+import type { RelayClient } from "../relay-client";
 
 /** How long "Test connection" and the registration on Save wait for the relay. */
 const RELAY_TIMEOUT_MS = 10_000;
@@ -239,16 +241,19 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
   const webhookNote = renderWebhookNote(host.language);
   root.append(webhookNote.section);
 
+  // The relay as the URL and key on screen reach it (test message, Deliveries tab), or what to do first.
+  const relayOnScreen = (): RelayClient | string => {
+    const authorization = currentAuthorization(host, secretInput.value, savedRelayUrl);
+    if (validateRelayUrl(relayUrl.value ?? "") || !authorization) return m.testNoSecret;
+    return settingsRelayClient(host, relayUrl.value ?? "", authorization, String(appId), RELAY_TIMEOUT_MS);
+  };
+  const relayFailureText = (error: unknown): string => connectionFailureText(error, normalizeRelayUrl(relayUrl.value ?? ""), m, String(appId));
   const testPanel = renderTestMessagePanel({
     messages: m,
     appId: String(appId),
     rules: () => ruleSetOnScreen(),
-    relay: () => {
-      const authorization = currentAuthorization(host, secretInput.value, savedRelayUrl);
-      if (validateRelayUrl(relayUrl.value ?? "") || !authorization) return m.testNoSecret;
-      return settingsRelayClient(host, relayUrl.value ?? "", authorization, String(appId), RELAY_TIMEOUT_MS);
-    },
-    failureText: (error) => connectionFailureText(error, normalizeRelayUrl(relayUrl.value ?? ""), m, String(appId)),
+    relay: relayOnScreen,
+    failureText: relayFailureText,
     defaultRecordId: app.sampleIsRecord ? String(app.sample.$id?.value ?? "") : "",
   });
   root.append(testPanel.section);
@@ -505,4 +510,6 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
   });
 
   renderRules();
+  // 「ルール」 (everything below the connection) and 「配信状況」 (settings-tabs.ts).
+  mountSettingsTabs(root, connection, { language: host.language, appId: String(appId), timeZone: host.timeZone, relay: relayOnScreen, failureText: relayFailureText });
 }
