@@ -80,6 +80,15 @@ export interface GroupMemberProfile {
   pictureUrl?: string;
 }
 
+/** What Get group chat summary answers besides the ID. */
+export interface GroupSummary {
+  groupName: string;
+  pictureUrl?: string;
+}
+
+/** A group ID as LINE issues them: C and 32 hex digits. */
+const GROUP_ID = /^C[0-9a-f]{32}$/;
+
 export const DEFAULT_CHANNEL: Readonly<EmulatedChannel> = Object.freeze({
   channelId: "2000000000",
   channelSecret: "emulator-channel-secret",
@@ -128,6 +137,7 @@ function classify(method: string, path: string): RequestKind {
   if (path.startsWith("/v2/bot/message/validate/")) return "validate";
   if (path.startsWith("/v2/bot/message/quota")) return "quota";
   if (path.startsWith("/v2/bot/profile/") || /^\/v2\/bot\/group\/[^/]+\/member\/[^/]+$/.test(path)) return "profile";
+  if (/^\/v2\/bot\/group\/[^/]+\/summary$/.test(path)) return "summary";
   return "other";
 }
 
@@ -184,6 +194,7 @@ export function createLineEmulator(options: LineEmulatorOptions = {}) {
   const blockedUsers = new Set<string>();
   const profiles = new Map<string, UserProfile>();
   const groupMembers = new Map<string, GroupMemberProfile>();
+  const groupSummaries = new Map<string, GroupSummary>();
   const recordOf = new WeakMap<Request, RecordedRequest>();
   let monthlyQuota: number | "none" = options.monthlyQuota ?? 1_000_000;
   let totalUsage = 0;
@@ -452,6 +463,19 @@ export function createLineEmulator(options: LineEmulatorOptions = {}) {
     return answer(c, { status: 200, body: { displayName: profile.displayName, userId, ...withoutDisplayName(profile) } });
   });
 
+  // Get group chat summary: https://developers.line.biz/en/reference/messaging-api/#get-group-summary
+  // -> {groupId, groupName, pictureUrl?} (pictureUrl only when the group has an icon). Only groups
+  // the bot is in are known; any other ID, a malformed one or a room's included, is 404 as for
+  // profiles (rooms have no summary: https://developers.line.biz/en/docs/messaging-api/group-chats/).
+  app.get("/v2/bot/group/:groupId/summary", (c) => {
+    const auth = authenticate(c);
+    if ("status" in auth) return answer(c, auth);
+    const groupId = c.req.param("groupId");
+    const summary = GROUP_ID.test(groupId) ? groupSummaries.get(groupId) : undefined;
+    if (!summary) return answer(c, { status: 404, body: { message: LINE_MESSAGES.notFound } });
+    return answer(c, { status: 200, body: { groupId, groupName: summary.groupName, ...(summary.pictureUrl ? { pictureUrl: summary.pictureUrl } : {}) } });
+  });
+
   // ---- channel access tokens ----
   function readForm(c: Context, path: string): { form: Record<string, string> } | Answer {
     const contentType = c.req.header("content-type") ?? "";
@@ -564,6 +588,15 @@ export function createLineEmulator(options: LineEmulatorOptions = {}) {
     },
     setGroupMemberProfile(groupId: string, userId: string, profile: GroupMemberProfile): void {
       groupMembers.set(`${groupId}/${userId}`, { ...profile });
+    },
+    /** The bot is in this group (C + 32 hex) under this name: GET /v2/bot/group/{groupId}/summary answers it. */
+    setGroupSummary(groupId: string, summary: GroupSummary): void {
+      if (!GROUP_ID.test(groupId)) throw new Error(`not a LINE group ID: ${groupId}`);
+      groupSummaries.set(groupId, { ...summary });
+    },
+    /** The bot left the group: its summary is 404 again. */
+    removeGroupSummary(groupId: string): void {
+      groupSummaries.delete(groupId);
     },
     setMonthlyQuota(limit: number | "none"): void {
       monthlyQuota = limit;

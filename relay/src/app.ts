@@ -13,6 +13,7 @@ import { jsonErrorHandler } from "./http/error-handler.js";
 import { requireRelaySecret } from "./http/relay-secret-auth.js";
 import { createFormFieldCache } from "./kintone/form-field-cache.js";
 import type { KintoneClient } from "./kintone/kintone-client.js";
+import type { GroupSummaryClient } from "./line/group-summary-client.js";
 import type { ProfileClient } from "./line/profile-client.js";
 import type { PushSender } from "./line/push-sender.js";
 import type { ReplySender } from "./line/reply-sender.js";
@@ -52,6 +53,8 @@ export interface RelayDeps {
   push: PushSender;
   replies: ReplySender;
   profiles: ProfileClient;
+  /** Group names (LINE's group summary) for GET /v1/groups; absent: groups are listed by ID. */
+  groupSummaries?: GroupSummaryClient;
   tokens: PostbackTokens;
   clock: Clock;
   logger: Logger;
@@ -121,6 +124,7 @@ export function createRelay(deps: RelayDeps): Relay {
         kintone: deps.kintone,
         replies: deps.replies,
         profiles: deps.profiles,
+        groupSummaries: deps.groupSummaries,
         tokens: deps.tokens,
         clock,
         logger,
@@ -178,7 +182,7 @@ export function createRelay(deps: RelayDeps): Relay {
   app.route("/v1/notifications", notificationsRoute({ store, clock, logger, onEnqueued: () => worker.wake() }));
   app.route("/v1/records", recordDeliveriesRoute({ store }));
   app.route("/v1/link-codes", linkCodesRoute({ store, clock, formFields }));
-  app.route("/v1/groups", groupsRoute({ store }));
+  app.route("/v1/groups", groupsRoute({ store, clock, logger, groupSummaries: deps.groupSummaries }));
   if (deps.quota) {
     app.route("/v1/quota", quotaRoute({ store, quota: deps.quota, clock, logger, timeZone: settings.timeZone, monthlyPushCap: settings.monthlyPushCap }));
   }

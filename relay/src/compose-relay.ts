@@ -3,6 +3,7 @@ import { createRelay, type Relay } from "./app.js";
 import { systemClock, type Clock } from "./clock.js";
 import { createKintoneRestClient } from "./kintone/kintone-rest-client.js";
 import { createChannelAccessTokenSource, type ChannelAccessTokenConfig } from "./line/channel-access-token.js";
+import { createGroupSummaryClient } from "./line/group-summary-client.js";
 import { createProfileClient } from "./line/profile-client.js";
 import { createPushSender } from "./line/push-sender.js";
 import { createQuotaClient } from "./line/quota-client.js";
@@ -122,6 +123,7 @@ export async function composeRelay(settings: RelaySettings, overrides: RelayOver
     push: countPushes(createPushSender(line), metrics.hooks),
     replies: countReplies(createReplySender(line), metrics.hooks),
     profiles: createProfileClient(line),
+    groupSummaries: createGroupSummaryClient(line),
     tokens: createPostbackTokens(signingKeys),
     clock,
     logger,

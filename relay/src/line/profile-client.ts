@@ -50,40 +50,58 @@ const profileSchema = z.object({ displayName: z.string() }) satisfies z.ZodType<
 const lineErrorSchema = z.object({ message: z.string() }) satisfies z.ZodType<Pick<messagingApi.ErrorResponse, "message">>;
 
 export function createProfileClient(options: ProfileClientOptions): ProfileClient {
+  const lookup = createLineLookup(options, "LINE profile");
+  return {
+    async displayName(userId, groupId) {
+      const profile = await lookup(
+        (client) =>
+          groupId
+            ? client.getGroupMemberProfile(encodeURIComponent(groupId), encodeURIComponent(userId))
+            : client.getProfile(encodeURIComponent(userId)),
+        profileSchema,
+      );
+      return profile?.displayName;
+    },
+  };
+}
+
+/**
+ * One read from LINE through the SDK's client, as described above: the current token, a
+ * timeout, undefined for 404 (or an answer without the documented shape), LineProfileError
+ * (prefixed with `what`) for every other failure. Shared by the profile and group summary lookups.
+ */
+export type LineLookup = <T>(call: (client: messagingApi.MessagingApiClient) => Promise<unknown>, schema: z.ZodType<T>) => Promise<T | undefined>;
+
+export function createLineLookup(options: ProfileClientOptions, what: string): LineLookup {
   const base = new URL(options.apiBaseUrl);
   if (base.pathname.replace(/\/+$/, "") !== "") {
-    throw new Error(`LINE profile lookups need an API base URL without a path (got "${options.apiBaseUrl}")`);
+    throw new Error(`LINE lookups need an API base URL without a path (got "${options.apiBaseUrl}")`);
   }
   const timeoutMs = options.timeoutMs ?? 5000;
 
-  return {
-    async displayName(userId, groupId) {
-      let token: string;
-      try {
-        token = await options.tokens.getToken();
-      } catch (error) {
-        throw new LineProfileError(`LINE profile: no channel access token: ${(error as Error).message}`, null, null, { cause: error });
+  return async (call, schema) => {
+    let token: string;
+    try {
+      token = await options.tokens.getToken();
+    } catch (error) {
+      throw new LineProfileError(`${what}: no channel access token: ${(error as Error).message}`, null, null, { cause: error });
+    }
+    const client = new messagingApi.MessagingApiClient({ channelAccessToken: token, baseURL: base.origin });
+    let answer: unknown;
+    try {
+      answer = await withTimeout(call(client), timeoutMs);
+    } catch (error) {
+      if (error instanceof HTTPFetchError) {
+        if (error.status === 404) return undefined;
+        if (error.status === 401) options.tokens.invalidate(token);
+        const said = lineErrorSchema.safeParse(parseJson(error.body));
+        const message = said.success ? said.data.message : error.body.slice(0, 200);
+        throw new LineProfileError(`${what}: ${error.status} ${message}`.trim(), error.status, error.headers.get("x-line-request-id"), { cause: error });
       }
-      const client = new messagingApi.MessagingApiClient({ channelAccessToken: token, baseURL: base.origin });
-      const lookup = groupId
-        ? client.getGroupMemberProfile(encodeURIComponent(groupId), encodeURIComponent(userId))
-        : client.getProfile(encodeURIComponent(userId));
-      let profile: unknown;
-      try {
-        profile = await withTimeout(lookup, timeoutMs);
-      } catch (error) {
-        if (error instanceof HTTPFetchError) {
-          if (error.status === 404) return undefined;
-          if (error.status === 401) options.tokens.invalidate(token);
-          const said = lineErrorSchema.safeParse(parseJson(error.body));
-          const message = said.success ? said.data.message : error.body.slice(0, 200);
-          throw new LineProfileError(`LINE profile: ${error.status} ${message}`.trim(), error.status, error.headers.get("x-line-request-id"), { cause: error });
-        }
-        throw new LineProfileError(`LINE profile: ${(error as Error).message}`, null, null, { cause: error });
-      }
-      const parsed = profileSchema.safeParse(profile);
-      return parsed.success ? parsed.data.displayName : undefined;
-    },
+      throw new LineProfileError(`${what}: ${(error as Error).message}`, null, null, { cause: error });
+    }
+    const parsed = schema.safeParse(answer);
+    return parsed.success ? parsed.data : undefined;
   };
 }
 

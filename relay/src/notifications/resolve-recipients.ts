@@ -6,6 +6,8 @@ export const LINE_ID = /^[UCR][0-9a-f]{32}$/;
 
 export interface ResolvedRecipients {
   valid: string[];
+  /** The valid IDs read from the rule's record fields, with the field each came from (first one when in several). */
+  fromFields: Array<{ field: string; id: string }>;
   invalid: Array<{ recipientId: string; detail: string }>;
 }
 
@@ -17,14 +19,17 @@ const TEXT_TYPES = new Set(["SINGLE_LINE_TEXT", "MULTI_LINE_TEXT"]);
  */
 export function resolveRecipients(rule: Rule, record: KintoneRecord): ResolvedRecipients {
   const valid: string[] = [];
+  const fromFields: ResolvedRecipients["fromFields"] = [];
   const invalid: ResolvedRecipients["invalid"] = [];
   const seen = new Set<string>();
-  const consider = (candidate: string, source: string) => {
+  const consider = (candidate: string, source: string, field?: string) => {
     const id = candidate.trim();
     if (!id || seen.has(id)) return;
     seen.add(id);
-    if (LINE_ID.test(id)) valid.push(id);
-    else invalid.push({ recipientId: id.slice(0, 80), detail: `not a LINE user, group or room ID (from ${source})` });
+    if (LINE_ID.test(id)) {
+      valid.push(id);
+      if (field !== undefined) fromFields.push({ field, id });
+    } else invalid.push({ recipientId: id.slice(0, 80), detail: `not a LINE user, group or room ID (from ${source})` });
   };
 
   for (const code of rule.recipients.fields) {
@@ -38,10 +43,10 @@ export function resolveRecipients(rule: Rule, record: KintoneRecord): ResolvedRe
       continue;
     }
     const text = typeof field.value === "string" ? field.value : "";
-    for (const line of text.split(/\r?\n/)) consider(line, `field ${code}`);
+    for (const line of text.split(/\r?\n/)) consider(line, `field ${code}`, code);
   }
   for (const id of rule.recipients.ids) consider(id, "the rule's fixed IDs");
-  return { valid, invalid };
+  return { valid, fromFields, invalid };
 }
 
 /**

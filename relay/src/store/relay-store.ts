@@ -180,8 +180,8 @@ export interface WebhookEventChanges {
   replied?: boolean;
   /** Follow / unfollow (applied only when newer than what is stored, as setUserState). */
   user?: { userId: string; state: "following" | "blocked"; at: number };
-  /** Join / leave (applied only when newer, as setGroupState). */
-  group?: { groupId: string; kind: "group" | "room"; state: "joined" | "left"; at: number };
+  /** Join / leave (applied only when newer, as setGroupState); `name`: the group's name from LINE, kept once known. */
+  group?: { groupId: string; kind: "group" | "room"; state: "joined" | "left"; at: number; name?: string };
 }
 
 export interface AcknowledgementKey {
@@ -224,6 +224,8 @@ export interface GroupRow {
   kind: "group" | "room";
   state: "joined" | "left";
   changedAt: number;
+  /** The group's name as LINE's group summary gave it; absent for rooms and until known. */
+  name?: string;
 }
 
 /** An app's rule set as the relay keeps it (PUT /v1/apps/{appId}/rules, or carried by a notification). */
@@ -416,6 +418,8 @@ export interface RelayStore {
   isBlocked(userId: string): Promise<boolean>;
   setGroupState(groupId: string, kind: "group" | "room", state: "joined" | "left", at: number): Promise<void>;
   listGroups(): Promise<GroupRow[]>;
+  /** Keeps a group's name (from LINE's group summary); a group the relay does not know is left alone. */
+  setGroupName(groupId: string, name: string): Promise<void>;
 
   createLinkCode(row: Omit<LinkCodeRow, "usedBy">): Promise<void>;
   /**

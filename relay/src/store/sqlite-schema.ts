@@ -311,4 +311,9 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX notifications_rules_hash ON notifications (rules_hash);
   CREATE INDEX app_rule_versions_hash ON app_rule_versions (hash);
   `,
+  `
+  -- A group's name from LINE's group summary (GET /v2/bot/group/{groupId}/summary), fetched when
+  -- the bot joins or when GET /v1/groups lists a group without one; rooms have none.
+  ALTER TABLE line_groups ADD COLUMN name TEXT;
+  `,
 ];

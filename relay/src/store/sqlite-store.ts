@@ -895,7 +895,7 @@ export class SqliteStore implements RelayStore {
       this.sql(`UPDATE webhook_events SET state = 'done', outcome = ?, replied = MAX(replied, ?) WHERE event_id = ?`)
         .run(outcome, changes.replied ? 1 : 0, eventId);
       if (changes.user) this.upsertUserState(changes.user.userId, changes.user.state, changes.user.at);
-      if (changes.group) this.upsertGroupState(changes.group.groupId, changes.group.kind, changes.group.state, changes.group.at);
+      if (changes.group) this.upsertGroupState(changes.group.groupId, changes.group.kind, changes.group.state, changes.group.at, changes.group.name);
       this.completeJob(jobId);
     });
   }
@@ -1010,13 +1010,21 @@ export class SqliteStore implements RelayStore {
     this.upsertGroupState(groupId, kind, state, at);
   }
 
-  private upsertGroupState(groupId: string, kind: "group" | "room", state: "joined" | "left", at: number): void {
+  private upsertGroupState(groupId: string, kind: "group" | "room", state: "joined" | "left", at: number, name?: string): void {
+    // A name is kept whichever event is newer: an older join's lookup still names the group.
     this.sql(
-        `INSERT INTO line_groups (group_id, kind, state, changed_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (group_id) DO UPDATE SET state = excluded.state, kind = excluded.kind, changed_at = excluded.changed_at
-         WHERE excluded.changed_at >= line_groups.changed_at`,
+        `INSERT INTO line_groups (group_id, kind, state, changed_at, name) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (group_id) DO UPDATE SET
+           state = CASE WHEN excluded.changed_at >= line_groups.changed_at THEN excluded.state ELSE line_groups.state END,
+           kind = excluded.kind,
+           changed_at = MAX(excluded.changed_at, line_groups.changed_at),
+           name = COALESCE(excluded.name, line_groups.name)`,
       )
-      .run(groupId, kind, state, at);
+      .run(groupId, kind, state, at, name ?? null);
+  }
+
+  async setGroupName(groupId: string, name: string): Promise<void> {
+    this.sql(`UPDATE line_groups SET name = ? WHERE group_id = ?`).run(name, groupId);
   }
 
   async listGroups(): Promise<GroupRow[]> {
@@ -1025,8 +1033,15 @@ export class SqliteStore implements RelayStore {
       kind: "group" | "room";
       state: "joined" | "left";
       changed_at: number;
+      name: string | null;
     }>;
-    return rows.map((row) => ({ groupId: row.group_id, kind: row.kind, state: row.state, changedAt: row.changed_at }));
+    return rows.map((row) => ({
+      groupId: row.group_id,
+      kind: row.kind,
+      state: row.state,
+      changedAt: row.changed_at,
+      ...(row.name !== null ? { name: row.name } : {}),
+    }));
   }
 
   async createLinkCode(row: Omit<LinkCodeRow, "usedBy">): Promise<void> {

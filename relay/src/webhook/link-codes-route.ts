@@ -6,7 +6,9 @@ import { limitBody } from "../http/body-limit.js";
 import { requireAppAccess } from "../http/principal.js";
 import { readJsonBody } from "../http/read-json-body.js";
 import type { FieldProperties } from "../../../common/kintone/record.js";
-import type { RelayStore } from "../store/relay-store.js";
+import type { GroupSummaryClient } from "../line/group-summary-client.js";
+import type { Logger } from "../logger.js";
+import type { GroupRow, RelayStore } from "../store/relay-store.js";
 import { displayLinkCode, LINK_CODE_TTL_MS, newLinkCode } from "./link-codes.js";
 
 const kintoneId = z
@@ -53,17 +55,61 @@ export function linkCodesRoute(deps: { store: RelayStore; clock: Clock; formFiel
   });
 }
 
+/** At most this many groups are named per GET /v1/groups; the rest on the next. */
+const LAZY_LOOKUPS = 10;
+/** A group LINE could not name is asked again only after this long. */
+const LOOKUP_AGAIN_AFTER_MS = 5 * 60_000;
+/** The list is answered after this long even when lookups are still running (they go on and store what they learn). */
+const LOOKUP_WAIT_MS = 3_000;
+
 /**
- * `GET /v1/groups`: groups and rooms the bot is in, so an admin can use their IDs as fixed
- * recipients. Open to app keys too: the list belongs to the LINE channel every app shares (the
- * bot's groups), not to an app; it names no app, record or delivery, so one app learns nothing
- * about another from it.
+ * `GET /v1/groups`: groups and rooms the bot is in, so an admin can pick them by name as fixed
+ * recipients or for a test message: `{groups: [{id, kind, state, name?, joinedAt?, since}]}`
+ * (`joinedAt` while joined; `since`: when the state began). Open to app keys too: the list belongs
+ * to the LINE channel every app shares (the bot's groups), not to an app; it names no app, record
+ * or delivery, so one app learns nothing about another from it.
+ *
+ * Names come from LINE's group summary when the bot joins; a joined group still without one (it
+ * joined before names were kept, or the lookup failed) is looked up here, stored, and not asked
+ * again for a while when LINE cannot name it. Rooms have no name.
  */
-export function groupsRoute(deps: { store: RelayStore }) {
+export function groupsRoute(deps: { store: RelayStore; clock: Clock; groupSummaries?: GroupSummaryClient; logger?: Logger }) {
+  const askedAt = new Map<string, number>();
+
+  const nameUnnamed = async (groups: GroupRow[]): Promise<Map<string, string>> => {
+    const names = new Map<string, string>();
+    const summaries = deps.groupSummaries;
+    if (!summaries) return names;
+    const now = deps.clock.now();
+    for (const [id, at] of askedAt) if (now - at >= LOOKUP_AGAIN_AFTER_MS) askedAt.delete(id);
+    const unnamed = groups.filter((g) => g.kind === "group" && g.state === "joined" && g.name === undefined && !askedAt.has(g.groupId)).slice(0, LAZY_LOOKUPS);
+    const lookups = unnamed.map(async (group) => {
+      askedAt.set(group.groupId, now);
+      try {
+        const name = await summaries.groupName(group.groupId);
+        if (name === undefined) return;
+        await deps.store.setGroupName(group.groupId, name);
+        askedAt.delete(group.groupId);
+        names.set(group.groupId, name);
+      } catch (error) {
+        deps.logger?.warn("group name not available", { group: group.groupId, error: (error as Error).message });
+      }
+    });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(lookups), new Promise((resolve) => (timer = setTimeout(resolve, LOOKUP_WAIT_MS)))]);
+    clearTimeout(timer);
+    return new Map(names);
+  };
+
   return new Hono().get("/", async (c) => {
     const groups = await deps.store.listGroups();
+    const learned = await nameUnnamed(groups);
     return c.json({
-      groups: groups.map((g) => ({ id: g.groupId, kind: g.kind, state: g.state, since: new Date(g.changedAt).toISOString() })),
+      groups: groups.map((g) => {
+        const name = g.name ?? learned.get(g.groupId);
+        const since = new Date(g.changedAt).toISOString();
+        return { id: g.groupId, kind: g.kind, state: g.state, ...(name !== undefined ? { name } : {}), ...(g.state === "joined" ? { joinedAt: since } : {}), since };
+      }),
     });
   });
 }

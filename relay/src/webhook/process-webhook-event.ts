@@ -1,6 +1,7 @@
 import { relayTexts, type Language } from "../../../common/i18n/relay-texts.js";
 import type { Clock } from "../clock.js";
 import { KintoneError, type KintoneClient } from "../kintone/kintone-client.js";
+import type { GroupSummaryClient } from "../line/group-summary-client.js";
 import { LineProfileError, type ProfileClient } from "../line/profile-client.js";
 import type { ReplySender } from "../line/reply-sender.js";
 import type { Logger } from "../logger.js";
@@ -25,6 +26,8 @@ export interface WebhookEventDeps {
   kintone: KintoneClient;
   replies: ReplySender;
   profiles: ProfileClient;
+  /** Names groups the bot joins (LINE's group summary); absent: groups are listed by ID only. */
+  groupSummaries?: GroupSummaryClient;
   tokens: PostbackTokens;
   clock: Clock;
   logger: Logger;
@@ -45,6 +48,21 @@ export interface WebhookEventDeps {
  */
 export function createWebhookEventHandler(deps: WebhookEventDeps) {
   const { store, clock, logger } = deps;
+
+  /**
+   * The group's name, for the settings page's group picker. A transient failure throws: the event
+   * is retried as a profile lookup is. A permanent refusal must not cost the join itself: the group
+   * is kept unnamed and GET /v1/groups asks again. 404 (LINE does not know it): unnamed.
+   */
+  const nameOfGroup = async (groupId: string): Promise<string | undefined> => {
+    try {
+      return await deps.groupSummaries?.groupName(groupId);
+    } catch (error) {
+      if (!isPermanent(error)) throw error;
+      logger.warn("group name not available", { group: groupId, error: (error as Error).message });
+      return undefined;
+    }
+  };
 
   const run = async (row: WebhookEventRow, changes: WebhookEventChanges): Promise<string> => {
     const replyOnce = createReplyOnce({
@@ -87,7 +105,9 @@ export function createWebhookEventHandler(deps: WebhookEventDeps) {
         const source = parsed.success ? parsed.data.source : undefined;
         const id = source?.groupId ?? source?.roomId;
         if (!parsed.success || !source || !id) return `ignored: ${row.type} without a group`;
-        changes.group = { groupId: id, kind: source.type === "room" ? "room" : "group", state: row.type === "join" ? "joined" : "left", at: parsed.data.timestamp };
+        const kind = source.type === "room" ? "room" : "group";
+        const name = row.type === "join" && kind === "group" ? await nameOfGroup(id) : undefined;
+        changes.group = { groupId: id, kind, state: row.type === "join" ? "joined" : "left", at: parsed.data.timestamp, ...(name !== undefined ? { name } : {}) };
         return row.type === "join" ? "group joined" : "group left";
       }
       default:
