@@ -67,6 +67,15 @@ export interface RelayGroup {
   kind: string;
   state: string;
   since: string;
+  /** The group's name from LINE (rooms have none). */
+  name?: string;
+  joinedAt?: string;
+}
+
+/** A LINE user a rule would send to for a record, and the field holding the ID. */
+export interface RecordRecipient {
+  field: string;
+  userId: string;
 }
 
 export interface RegisteredRules {
@@ -150,6 +159,12 @@ export class RelayClient {
   /** "Send a test message": the relay builds the rule's message for the record and pushes it to `to`. */
   sendTestMessage(appId: string, request: TestMessageRequest): Promise<TestMessageResult> {
     return this.call<TestMessageResult>(`/v1/apps/${encodeURIComponent(appId)}/test-message`, "POST", { ...request }, [200]);
+  }
+
+  /** The LINE users in the rule's recipient fields of the record (the rule set on screen when `rules` is given). */
+  async recordRecipients(appId: string, request: { ruleId: string; recordId: string; rules?: string }): Promise<RecordRecipient[]> {
+    const body = await this.call<{ recipients?: RecordRecipient[] }>(`/v1/apps/${encodeURIComponent(appId)}/test-message/recipients`, "POST", { ...request }, [200]);
+    return body.recipients ?? [];
   }
 
   /** GET /v1/groups: the groups and rooms the bot is in. */

@@ -1,5 +1,7 @@
 /**
- * "Send a test message": the admin picks a rule, a record and a LINE user or group; the relay
+ * "Send a test message": the admin picks a rule, a record and a LINE user or group (a group by its
+ * name from GET /v1/groups, or one of the record's own LINE users: the IDs in the rule's
+ * recipient fields, read by the relay as the worker reads them); the relay
  * builds the message that rule would send for that record (POST /v1/apps/{appId}/test-message,
  * with the rule set on screen) and pushes it. What LINE said is shown. Reached like "Test
  * connection": kintone.proxy with the typed (else saved) app key and X-Relay-App.
@@ -52,6 +54,9 @@ export function renderTestMessagePanel(deps: TestMessageDeps): { section: HTMLEl
   const groups = new Dropdown({ className: "kline-tm-groups", label: m.testMessageGroups, items: [], value: "" });
   groups.visible = false;
   const loadGroups = new Button({ className: "kline-tm-load-groups", text: m.testMessageLoadGroups, type: "normal" });
+  const recordUsers = new Dropdown({ className: "kline-tm-record-users", label: m.testMessageRecordUsers, items: [], value: "" });
+  recordUsers.visible = false;
+  const recordUsersNote = el("div", "kline-hint kline-tm-record-users-note");
   const groupsNote = el("div", "kline-hint kline-tm-groups-note");
   const send = new Button({ className: "kline-tm-send", text: m.testMessageSend, type: "normal" });
   const result = el("div", "kline-tm-result");
@@ -61,12 +66,45 @@ export function renderTestMessagePanel(deps: TestMessageDeps): { section: HTMLEl
   onValue<string>(groups, (value) => {
     if (value) to.value = value;
   });
+  onValue<string>(recordUsers, (value) => {
+    if (value) to.value = value;
+  });
   onValue<string>(rulePicker, () => {
     rulePicker.error = "";
+    void offerRecordUsers();
   });
   onValue<string>(record, () => {
     record.error = "";
   }, ["input"]);
+  onValue<string>(record, () => {
+    void offerRecordUsers();
+  });
+
+  /** The record's own LINE users for the chosen rule, once a rule and a record number are there; a newer ask wins. */
+  let recordUsersAsk = 0;
+  async function offerRecordUsers(): Promise<void> {
+    const ask = ++recordUsersAsk;
+    const ruleId = rulePicker.value ?? "";
+    const recordId = (record.value ?? "").trim();
+    recordUsers.visible = false;
+    recordUsers.items = [];
+    recordUsersNote.textContent = "";
+    if (!ruleId || !/^[1-9][0-9]*$/.test(recordId)) return;
+    const client = deps.relay();
+    if (typeof client === "string") return;
+    try {
+      const users = await client.recordRecipients(deps.appId, { ruleId, recordId, rules: JSON.stringify(deps.rules()) });
+      if (ask !== recordUsersAsk) return;
+      recordUsers.items = [{ label: "—", value: "" }, ...users.map((u) => ({ label: m.testMessageRecordUserItem(u.field, u.userId), value: u.userId }))];
+      recordUsers.value = "";
+      recordUsers.visible = users.length > 0;
+      recordUsersNote.textContent = users.length > 0 ? "" : m.testMessageNoRecordUsers;
+    } catch (error) {
+      if (ask !== recordUsersAsk) return;
+      recordUsersNote.textContent =
+        error instanceof RelayError && RELAY_REFUSALS.has(error.code) ? m.testMessageRefused(error.message) : deps.failureText(error);
+    }
+  }
   onValue<string>(to, () => {
     to.error = "";
   }, ["input"]);
@@ -88,7 +126,7 @@ export function renderTestMessagePanel(deps: TestMessageDeps): { section: HTMLEl
     void client.listGroups().then(
       (list) => {
         const active = list.filter((g) => g.state !== "left");
-        groups.items = [{ label: "—", value: "" }, ...active.map((g) => ({ label: m.testMessageGroupItem(g.id, g.kind, g.since.slice(0, 10)), value: g.id }))];
+        groups.items = [{ label: "—", value: "" }, ...active.map((g) => ({ label: m.testMessageGroupItem(g.id, g.kind, (g.joinedAt ?? g.since).slice(0, 10), g.name), value: g.id }))];
         groups.visible = active.length > 0;
         groupsNote.textContent = active.length > 0 ? "" : m.testMessageNoGroups;
       },
@@ -133,10 +171,14 @@ export function renderTestMessagePanel(deps: TestMessageDeps): { section: HTMLEl
     const current = rulePicker.value ?? "";
     rulePicker.items = rules.map((r) => ({ label: r.name ? `${r.name} (${r.id})` : r.id, value: r.id }));
     rulePicker.value = rules.some((r) => r.id === current) ? current : (rules[0]?.id ?? "");
+    // A rule picked for the admin (the first one, or another after a removal) offers its record users too.
+    if (rulePicker.value !== current) void offerRecordUsers();
   }
 
   section.append(
     row(rulePicker, record),
+    row(recordUsers),
+    recordUsersNote,
     row(to, loadGroups, groups),
     toHint,
     groupsNote,
