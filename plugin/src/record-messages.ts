@@ -17,7 +17,8 @@ export interface RecordMessages {
   reasonWrongApp: string;
   reasonBusy: string;
   reasonRelayDown(status: number): string;
-  reasonRefused(code: string, message: string): string;
+  /** `ja`: the relay's Japanese words for each refused path, when it gave them. */
+  reasonRefused(code: string, message: string, ja?: string): string;
   reasonOther(detail: string): string;
   linkCodeButton: string;
   linkCodeTitle: string;
@@ -72,7 +73,7 @@ const ja: RecordMessages = {
   reasonWrongApp: "プラグインのキーが別のアプリのものです。kintoneの管理者にプラグインの設定を確認してもらってください",
   reasonBusy: "中継サーバーが混み合っています。1分ほどしてからもう一度お試しください",
   reasonRelayDown: (status) => `中継サーバーが動いていません（HTTP ${status}）`,
-  reasonRefused: (code, message) => `中継サーバーが要求を受け付けませんでした：${message}［${code}］`,
+  reasonRefused: (code, message, ja) => `中継サーバーが要求を受け付けませんでした：${ja ?? message}［${code}］`,
   reasonOther: (detail) => detail,
   linkCodeButton: "LINE連携コード",
   linkCodeTitle: "このレコードにLINEアカウントを連携",

@@ -15,6 +15,8 @@ export class RelayError extends Error {
     readonly status: number,
     /** The relay's error code ("unauthorized", "invalid_request", ...), "timeout" or "unreachable". */
     readonly code: string,
+    /** The relay's `details`: each refused path, its English message and, when it has them, the Japanese words. */
+    readonly details: ReadonlyArray<{ path: string; message: string; ja?: string }> = [],
   ) {
     super(message);
   }
@@ -99,12 +101,22 @@ function parseBody(body: string): unknown {
   }
 }
 
+function relayDetails(value: unknown): Array<{ path: string; message: string; ja?: string }> {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((d: unknown) => {
+    if (typeof d !== "object" || d === null) return [];
+    const { path, message, ja } = d as { path?: unknown; message?: unknown; ja?: unknown };
+    if (typeof path !== "string" || typeof message !== "string") return [];
+    return [{ path, message, ...(typeof ja === "string" ? { ja } : {}) }];
+  });
+}
+
 /** Turns a proxy answer into the parsed body, or a RelayError naming what went wrong. */
 export function handleRelayResponse<T>([body, status]: ProxyResponse, expected: number[]): T {
   const json = parseBody(body);
   if (expected.includes(status) && json !== undefined) return json as T;
-  const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-  if (error?.message) throw new RelayError(error.message, status, error.code ?? `http_${status}`);
+  const error = (json as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
+  if (error?.message) throw new RelayError(error.message, status, error.code ?? `http_${status}`, relayDetails(error.details));
   // kintone's proxy answers 502/503/504 itself when the target is down or slow.
   const code = status === 401 ? "unauthorized" : status >= 500 ? "relay_error" : `http_${status}`;
   throw new RelayError(`the relay answered HTTP ${status}`, status, code);

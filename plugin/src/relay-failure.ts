@@ -34,5 +34,7 @@ export function describeRelayFailure(error: unknown, m: RecordMessages): string 
   if (error.status === 403) return m.reasonWrongApp;
   if (error.status === 429 || (error.status === 503 && error.code !== "relay_error")) return m.reasonBusy;
   if (error.status >= 500) return m.reasonRelayDown(error.status);
-  return m.reasonRefused(error.code, error.message);
+  // The relay's Japanese words, path by path, when every refused path has them (the catalogue picks them for ja only).
+  const ja = error.details.length > 0 && error.details.every((d) => d.ja) ? error.details.map((d) => `${d.path}：${d.ja}`).join("、") : undefined;
+  return m.reasonRefused(error.code, error.message, ja);
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { handleProcessProceed } from "../../plugin/src/process-proceed.js";
 import { recordMessages } from "../../plugin/src/record-messages.js";
-import { RelayError } from "../../plugin/src/relay-client.js";
+import { handleRelayResponse, RelayError } from "../../plugin/src/relay-client.js";
 import { describeRelayFailure, proxyReason } from "../../plugin/src/relay-failure.js";
 import { demoRuleSet } from "../../emulators/demo-app.js";
 
@@ -22,6 +22,21 @@ describe("the staff notice says why the relay failed, in the user's language, wi
     expect(describeRelayFailure(error, ja)).toBe(jaText);
     expect(describeRelayFailure(error, en)).toBe(enText);
     expect(describeRelayFailure(error, ja)).not.toMatch(/[{}]/);
+  });
+
+  it("a refusal the relay words in Japanese too is shown in Japanese to a Japanese user", () => {
+    // What POST /v1/notifications answers for a malformed record number (relay/src/notifications/notification-request.ts).
+    const answer = JSON.stringify({
+      error: { code: "invalid_request", message: "recordId: must be a positive whole number", details: [{ path: "recordId", message: "must be a positive whole number", ja: "正の整数で指定してください" }] },
+    });
+    let error: unknown;
+    try {
+      handleRelayResponse([answer, 400, {}], [202]);
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(describeRelayFailure(error, ja)).toBe("中継サーバーが要求を受け付けませんでした：recordId：正の整数で指定してください［invalid_request］");
+    expect(describeRelayFailure(error, en)).toBe("the relay refused the request: recordId: must be a positive whole number [invalid_request]");
   });
 
   it("reads a proxy's JSON error for its message", () => {
