@@ -134,9 +134,14 @@ describe("POST /v1/ping", () => {
 
     const bad = await call("POST", "/v1/ping", { rules: JSON.stringify(rulesOf("")) });
     expect(bad.status).toBe(200);
-    const answer = (await bad.json()) as { rules: { valid: boolean; errors: { path: string; message: string }[] } };
+    const answer = (await bad.json()) as { rules: { valid: boolean; errors: { path: string; message: string; ja: string }[] } };
     expect(answer.rules.valid).toBe(false);
-    expect(answer.rules.errors).toContainEqual({ path: "rules[0].message.title", message: expect.stringContaining("empty") });
+    // Each problem in both languages, so the settings page shows the admin's.
+    expect(answer.rules.errors).toContainEqual({
+      path: "rules[0].message.title",
+      message: expect.stringContaining("empty"),
+      ja: expect.stringContaining("入力してください"),
+    });
 
     expect((await call("POST", "/v1/ping", { rules: "{}" }, "not-the-secret-0123456789")).status).toBe(401);
   });
