@@ -148,16 +148,26 @@ function openFailureReason(code: string): string | undefined {
  * WAL checkpoints copy the log into the database file and fsync it: tens of milliseconds that,
  * done by the committing connection, would stall the event loop (and every webhook answer).
  * A second connection in a worker thread does them instead, every `intervalMs`.
+ *
+ * A PASSIVE checkpoint never makes the log start over while the workers commit without a pause:
+ * each commit lands after what it copied, so the log grew by tens of MB a minute while a backlog
+ * drained, and every read searched a longer WAL index. When more than `restartFrames` frames are
+ * left after it, a RESTART follows: the frames PASSIVE copied are not copied again, so writers
+ * wait only for the tail and one fsync, and the next commit writes the log from its start.
  */
-function startCheckpointer(file: string, intervalMs = 1000): Worker {
+function startCheckpointer(file: string, intervalMs = 1000, restartFrames = 4096): Worker {
   const worker = new Worker(
     `const { workerData, parentPort } = require("node:worker_threads");
      const Database = require(workerData.driver);
      const db = new Database(workerData.file);
      db.pragma("busy_timeout = 5000");
-     const timer = setInterval(() => { try { db.pragma("wal_checkpoint(PASSIVE)"); } catch {} }, workerData.intervalMs);
+     const checkpoint = () => {
+       const [passive] = db.pragma("wal_checkpoint(PASSIVE)");
+       if (passive && passive.log > workerData.restartFrames) db.pragma("wal_checkpoint(RESTART)");
+     };
+     const timer = setInterval(() => { try { checkpoint(); } catch {} }, workerData.intervalMs);
      parentPort.on("message", () => { clearInterval(timer); try { db.pragma("wal_checkpoint(TRUNCATE)"); } catch {} db.close(); process.exit(0); });`,
-    { eval: true, workerData: { file, intervalMs, driver: createRequire(import.meta.url).resolve("better-sqlite3") } },
+    { eval: true, workerData: { file, intervalMs, restartFrames, driver: createRequire(import.meta.url).resolve("better-sqlite3") } },
   );
   worker.unref();
   return worker;
