@@ -442,9 +442,9 @@ export class SqliteStore implements RelayStore {
   }
 
   /**
-   * Forgets what is old and finished: done jobs, processed webhook events (LINE's redelivery
-   * stops long before), used or expired link codes and old wrong guesses. Deliveries and
-   * acknowledgements stay: the record panel shows them.
+   * Forgets what finished before `before` (RELAY_RETENTION_DAYS), table by table, `batchSize`
+   * rows per transaction with a turn of the event loop between them, so webhooks are answered
+   * while a large backlog is pruned. Pending work, and what an open dead letter needs, stays.
    */
   async pruneFinished(before: number, batchSize = 500): Promise<number> {
     let removed = 0;
@@ -737,7 +737,7 @@ export class SqliteStore implements RelayStore {
   }
 
   async nextDueIn(now: number): Promise<number | undefined> {
-    const row = this.sql(`SELECT MIN(run_at) AS at FROM jobs WHERE state = 'pending'`).get() as {
+    const row = this.sql(`SELECT MIN(run_at) AS at FROM jobs WHERE state = 'pending' AND ready = 1`).get() as {
       at: number | null;
     };
     return row.at === null ? undefined : Math.max(0, row.at - now);
