@@ -11,7 +11,7 @@ export interface RecordMessages {
   /** A delivery's state as the relay names it ("pending", "sent", "failed"). */
   deliveryState: Record<string, string>;
   /** Why the relay could not take the notification, for noticeFailed / blocked / panelError. */
-  reasonTimeout: string;
+  reasonTimeout: (seconds: number | undefined) => string;
   reasonUnreachable(detail: string): string;
   reasonUnauthorized: string;
   reasonWrongApp: string;
@@ -39,7 +39,7 @@ const en: RecordMessages = {
   acknowledged: "acknowledged",
   recipientState: { sent: "sent", failed: "failed", blocked: "blocked", pending: "pending", invalid: "invalid ID", capped: "monthly limit reached" },
   deliveryState: { pending: "sending", sent: "sent", failed: "failed", capped: "not sent: monthly limit reached" },
-  reasonTimeout: "the relay did not answer in time",
+  reasonTimeout: (seconds) => (seconds ? `the relay did not answer within ${seconds} s` : "the relay did not answer in time"),
   reasonUnreachable: (detail) => `the relay could not be reached${detail ? ` (${detail})` : ""}`,
   reasonUnauthorized: "the relay refused the plugin's key; ask your kintone administrator to check the plugin settings",
   reasonWrongApp: "the plugin's key belongs to another app; ask your kintone administrator to check the plugin settings",
@@ -67,7 +67,7 @@ const ja: RecordMessages = {
   acknowledged: "確認済み",
   recipientState: { sent: "送信済み", failed: "失敗", blocked: "ブロックされています", pending: "送信待ち", invalid: "無効なID", capped: "月の上限に達したため未送信" },
   deliveryState: { pending: "送信中", sent: "送信済み", failed: "失敗", capped: "月の上限に達したため未送信" },
-  reasonTimeout: "中継サーバーから時間内に応答がありませんでした",
+  reasonTimeout: (seconds) => (seconds ? `中継サーバーから${seconds}秒以内に応答がありませんでした` : "中継サーバーから時間内に応答がありませんでした"),
   reasonUnreachable: (detail) => `中継サーバーに接続できませんでした${detail ? `：${detail}` : ""}`,
   reasonUnauthorized: "中継サーバーがプラグインのキーを受け付けませんでした。kintoneの管理者にプラグインの設定を確認してもらってください",
   reasonWrongApp: "プラグインのキーが別のアプリのものです。kintoneの管理者にプラグインの設定を確認してもらってください",

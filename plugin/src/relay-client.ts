@@ -17,6 +17,8 @@ export class RelayError extends Error {
     readonly code: string,
     /** The relay's `details`: each refused path, its English message and, when it has them, the Japanese words. */
     readonly details: ReadonlyArray<{ path: string; message: string; ja?: string }> = [],
+    /** For a timeout: how long the plugin waited. */
+    readonly timeoutMs?: number,
   ) {
     super(message);
   }
@@ -88,7 +90,7 @@ export interface RegisteredRules {
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RelayError(`no answer within ${ms / 1000} s`, 0, "timeout")), ms);
+    timer = setTimeout(() => reject(new RelayError(`no answer within ${ms / 1000} s`, 0, "timeout", [], ms)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

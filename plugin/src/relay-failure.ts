@@ -28,7 +28,7 @@ export function proxyReason(message: string): string {
 
 export function describeRelayFailure(error: unknown, m: RecordMessages): string {
   if (!(error instanceof RelayError)) return m.reasonOther(error instanceof Error ? error.message : String(error));
-  if (error.code === "timeout") return m.reasonTimeout;
+  if (error.code === "timeout") return m.reasonTimeout(error.timeoutMs === undefined ? undefined : error.timeoutMs / 1000);
   if (error.status === 0) return m.reasonUnreachable(proxyReason(error.message));
   if (error.status === 401) return m.reasonUnauthorized;
   if (error.status === 403) return m.reasonWrongApp;

@@ -124,7 +124,7 @@ describe("process-management actions on the record page", () => {
       expect(result).toEqual({ cancelled: false, status: "Approved" });
       expect(waited).toBeGreaterThanOrEqual(4_500);
       expect(waited).toBeLessThan(7_000);
-      expect(await page.locator(".kline-notice").textContent()).toContain("no answer within 5 s");
+      expect(await page.locator(".kline-notice").textContent()).toContain("the relay did not answer within 5 s");
       expect(statusOf(ps, id)).toBe("Approved");
       await page.close();
     } finally {

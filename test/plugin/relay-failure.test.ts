@@ -12,7 +12,8 @@ describe("the staff notice says why the relay failed, in the user's language, wi
   it.each([
     [new RelayError('the relay could not be reached ({"message":"proxy: connect ECONNREFUSED"})', 0, "unreachable"), "中継サーバーに接続できませんでした：connect ECONNREFUSED", "the relay could not be reached (connect ECONNREFUSED)"],
     [new RelayError('the relay could not be reached ({"code":"X","id":"y"})', 0, "unreachable"), "中継サーバーに接続できませんでした", "the relay could not be reached"],
-    [new RelayError("no answer within 5 s", 0, "timeout"), "中継サーバーから時間内に応答がありませんでした", "the relay did not answer in time"],
+    [new RelayError("no answer within 5 s", 0, "timeout", [], 5000), "中継サーバーから5秒以内に応答がありませんでした", "the relay did not answer within 5 s"],
+    [new RelayError("no answer", 0, "timeout"), "中継サーバーから時間内に応答がありませんでした", "the relay did not answer in time"],
     [new RelayError("bad key", 401, "unauthorized"), ja.reasonUnauthorized, en.reasonUnauthorized],
     [new RelayError("this key is app 3's key", 403, "wrong_app"), ja.reasonWrongApp, en.reasonWrongApp],
     [new RelayError("the relay answered HTTP 502", 502, "relay_error"), "中継サーバーが動いていません（HTTP 502）", "the relay is not working (HTTP 502)"],
