@@ -4,6 +4,7 @@ import { systemClock, type Clock } from "./clock.js";
 import { createKintoneRestClient } from "./kintone/kintone-rest-client.js";
 import { createChannelAccessTokenSource, type ChannelAccessTokenConfig } from "./line/channel-access-token.js";
 import { createGroupSummaryClient } from "./line/group-summary-client.js";
+import { createLineConnections } from "./line/line-http.js";
 import { createProfileClient } from "./line/profile-client.js";
 import { createPushSender } from "./line/push-sender.js";
 import { createQuotaClient } from "./line/quota-client.js";
@@ -47,7 +48,7 @@ export interface ComposedRelay extends Relay {
    * the sandbox and the tests all start the relay here, so a new background task starts everywhere.
    */
   start(): Promise<void>;
-  /** Stops the worker, closes the store, releases the channel access token (revokes a v2.1 one). */
+  /** Stops the worker, closes the store and the LINE connections, releases the channel access token (revokes a v2.1 one). */
   close(): Promise<void>;
 }
 
@@ -103,7 +104,9 @@ export async function composeRelay(settings: RelaySettings, overrides: RelayOver
 
   const timeoutMs = overrides.lineTimeoutMs;
   const accessTokens = createChannelAccessTokenSource(tokenConfig, { apiBaseUrl: settings.lineApiBaseUrl, now: clock.now, timeoutMs });
-  const line = { apiBaseUrl: settings.lineApiBaseUrl, tokens: accessTokens, timeoutMs };
+  // Keep-alive connections for pushes and replies, closed by close().
+  const lineConnections = createLineConnections({ timeoutMs });
+  const line = { apiBaseUrl: settings.lineApiBaseUrl, tokens: accessTokens, timeoutMs, dispatcher: lineConnections };
   // One registry per relay: several relays in one process (the tests) count apart.
   const metrics = createRelayMetrics();
   const kintone = createKintoneRestClient({
@@ -149,7 +152,7 @@ export async function composeRelay(settings: RelaySettings, overrides: RelayOver
       closing ??= (async () => {
         await relay.reminders.stop();
         await relay.worker.stop();
-        await Promise.all([store.close(), accessTokens.release()]);
+        await Promise.all([store.close(), accessTokens.release(), lineConnections.close()]);
       })();
       return closing;
     },

@@ -1,16 +1,22 @@
 import type { messagingApi } from "@line/bot-sdk";
+import { Agent, request, type Dispatcher } from "undici";
 import { z } from "zod";
 
 /**
  * What the push and reply senders share: one LINE API call with the channel access token and a
  * timeout, and the reading of LINE's answer. Neither sender imports the other.
  *
- * Our own fetch, not `messagingApi.MessagingApiClient` (read in @line/bot-sdk 10.8,
+ * Our own call, not `messagingApi.MessagingApiClient` (read in @line/bot-sdk 10.8,
  * dist/http-fetch.js): its `post` re-serialises the request object (`JSON.stringify(body)`), so a
  * stored push could not be resent byte for byte under its X-Line-Retry-Key; it passes no
  * AbortSignal, so a call cannot time out; it calls the global `fetch` with the token fixed when the
  * client is made. Status, headers and body of a failed call are on its `HTTPFetchError`, but the
  * first three points alone rule it out here. The bodies and answers are the SDK's types.
+ *
+ * Through undici's `request`, not the global `fetch`: on a relay draining a backlog, fetch's web
+ * streams, its per-call `AbortSignal.timeout` and its header objects took about half of the main
+ * thread. `request` writes the string body as given (a retry's bytes are the first attempt's), and
+ * the timeout is undici's own headers/body timer on the keep-alive connections of one `Agent`.
  */
 export interface AccessTokenSource {
   getToken(): Promise<string>;
@@ -20,8 +26,20 @@ export interface AccessTokenSource {
 export interface LineHttpOptions {
   apiBaseUrl: string;
   tokens: AccessTokenSource;
-  fetch?: typeof fetch;
+  /** The connections the calls go through (`createLineConnections`); undici's global agent when absent. */
+  dispatcher?: Dispatcher;
+  /** The longest wait for LINE's answer headers, and between parts of its body; default 10 s. */
   timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+/**
+ * Keep-alive connections for the LINE API, one agent for the relay's calls to its base URL; closed
+ * when the relay closes. `timeoutMs` also bounds opening a connection.
+ */
+export function createLineConnections(options: { timeoutMs?: number } = {}): Agent {
+  return new Agent({ connectTimeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
 }
 
 export type LineErrorDetail = messagingApi.ErrorDetail;
@@ -56,56 +74,74 @@ const errorBodySchema = z.object({
 
 export async function callLine<Body = unknown>(options: LineHttpOptions, call: LineCall<Body>): Promise<LineCallOutcome<Body>> {
   const { path } = call;
-  const doFetch = options.fetch ?? fetch;
   let token: string;
   try {
     token = await options.tokens.getToken();
   } catch (error) {
     return { kind: "retryable", status: null, message: `no channel access token: ${(error as Error).message}` };
   }
-  let response: Response;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  let response: Dispatcher.ResponseData;
   try {
-    response = await doFetch(options.apiBaseUrl + path, {
+    response = await request(options.apiBaseUrl + path, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${token}`, ...call.headers },
       body: call.body,
-      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
     });
   } catch (error) {
-    const cause = (error as Error).name === "TimeoutError" ? "timed out" : (error as Error).message;
-    return { kind: "retryable", status: null, message: `LINE ${path}: ${cause}` };
+    return { kind: "retryable", status: null, message: `LINE ${path}: ${describeFailure(error)}` };
   }
-  const requestId = response.headers.get("x-line-request-id");
-  const text = await response.text().catch(() => "");
+  const status = response.statusCode;
+  const headers = response.headers;
+  const requestId = headerValue(headers, "x-line-request-id");
+  const text = await response.body.text().catch(() => "");
   const parsed = parseJson(text);
-  if (response.ok) {
+  if (status >= 200 && status < 300) {
     const body = call.response?.safeParse(parsed);
-    return { kind: "accepted", status: response.status, requestId, body: body?.success ? body.data : undefined };
+    return { kind: "accepted", status, requestId, body: body?.success ? body.data : undefined };
   }
-  if (response.status === 409 && hasHeader(call.headers, "x-line-retry-key")) {
-    return { kind: "duplicate", acceptedRequestId: response.headers.get("x-line-accepted-request-id"), requestId };
+  if (status === 409 && hasHeader(call.headers, "x-line-retry-key")) {
+    return { kind: "duplicate", acceptedRequestId: headerValue(headers, "x-line-accepted-request-id"), requestId };
   }
   const error = errorBodySchema.safeParse(parsed);
   const message = error.success ? error.data.message : text.slice(0, 300);
-  if (response.status === 401) {
+  if (status === 401) {
     options.tokens.invalidate(token);
     return { kind: "retryable", status: 401, message: `LINE ${path}: 401 ${message} (token renewed)`, retryAfterMs: 0, requestId };
   }
-  if (response.status === 429 || response.status >= 500) {
-    const header = response.headers.get("retry-after");
+  if (status === 429 || status >= 500) {
+    const header = headerValue(headers, "retry-after");
     const retryAfter = Number(header);
     // Capped: a huge value (99,999,999 s is three years) would park the work until long after anyone cares.
     const capped = Number.isFinite(retryAfter) && retryAfter * 1000 > MAX_RETRY_AFTER_MS;
     return {
       kind: "retryable",
-      status: response.status,
-      message: `LINE ${path}: ${response.status} ${message}`,
+      status,
+      message: `LINE ${path}: ${status} ${message}`,
       ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterMs: Math.min(retryAfter * 1000, MAX_RETRY_AFTER_MS) } : {}),
       ...(capped && header !== null ? { retryAfterCappedFrom: header } : {}),
       requestId,
     };
   }
-  return { kind: "rejected", status: response.status, message, details: error.success ? (error.data.details ?? []) : [], requestId };
+  return { kind: "rejected", status, message, details: error.success ? (error.data.details ?? []) : [], requestId };
+}
+
+/** undici names its timeouts by code (connect, headers, body); anything else is the socket's own error. */
+const TIMEOUT_CODES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
+
+function describeFailure(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && TIMEOUT_CODES.has(code)) return "timed out";
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** undici gives header names in lower case; a repeated header comes as an array: its first value. */
+function headerValue(headers: Dispatcher.ResponseData["headers"], name: string): string | null {
+  const value = headers[name];
+  return (Array.isArray(value) ? value[0] : value) ?? null;
 }
 
 function hasHeader(headers: Record<string, string> | undefined, name: string): boolean {
