@@ -221,8 +221,9 @@ describe("GET /metrics", () => {
     await stack.relay.worker.stop();
     const { id: recordId } = stack.kintone.addRecord(stack.demoAppId, { order_no: "A-1", line_user_id: USER_A, priority: "High" });
     expect((await stack.notify(approvalRequest(recordId))).status).toBe(202);
-    const job = stack.store.db.prepare(`SELECT id FROM jobs WHERE kind = 'notification'`).get() as { id: string };
-    await stack.store.deadLetterJob(job.id, "kintone 503 for a day", Date.now());
+    const job = await stack.store.claimJob(Date.now(), 60_000, ["notification"]);
+    if (!job) throw new Error("the notification's job was not queued");
+    await stack.store.deadLetterJob(job, "kintone 503 for a day", Date.now());
     expect((await stack.notify(approvalRequest(recordId))).status).toBe(202);
     const response = await fetch(`${stack.relayUrl}/metrics`, { headers: { authorization: `Bearer ${stack.relaySecret}` } });
     const metrics = parsePrometheus(await response.text());

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, expect, it } from "vitest";
 import { openSqliteStore } from "../../relay/src/store/sqlite-store.js";
+import { held } from "../helpers/held-job.js";
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, "../..");
@@ -21,7 +22,7 @@ it("npm run dead-letters lists the store's dead letters and retries one: its eve
   const store = openSqliteStore(dir);
   await store.storeWebhookEvents([{ eventId: "ev1", type: "follow", sourceKey: "U1", timestamp: 1, redelivery: false, body: "{}" }], 10);
   const job = await store.claimJob(10, 60_000);
-  const letter = await store.deadLetterJob(job?.id ?? "", "LINE profile: 500 Internal server error", 20);
+  const letter = await store.deadLetterJob(held(job), "LINE profile: 500 Internal server error", 20);
   await store.close();
 
   const listed = await deadLetters(dir, "list");

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, expect, it } from "vitest";
 import { CLAIM_BATCH_SQL, CLAIM_SQL, openSqliteStore, type SqliteStore } from "../../relay/src/store/sqlite-store.js";
+import { held } from "../helpers/held-job.js";
 
 let store: SqliteStore;
 afterEach(async () => {
@@ -50,11 +51,11 @@ it("one user's events run one at a time in timestamp order, another user's are n
   // u1-late waits while u1-early runs, and after it is retried (still unfinished).
   expect(await store.claimJob(now, 60_000, ["webhook-event"])).toBeUndefined();
   const early = first?.refId === "u1-early" ? first : second;
-  await store.retryJob(early?.id ?? "", now, "kintone 503", { failed: true, now });
+  await store.retryJob(held(early), now, "kintone 503", { failed: true, now });
   const again = await store.claimJob(now, 60_000, ["webhook-event"]);
   expect(again?.refId).toBe("u1-early");
   expect(again?.firstFailedAt).toBe(now);
-  await store.finishWebhookEvent(again?.id ?? "", "u1-early", "done");
+  await store.finishWebhookEvent(held(again), "u1-early", "done");
   expect((await store.claimJob(now, 60_000, ["webhook-event"]))?.refId).toBe("u1-late");
 });
 
@@ -70,7 +71,7 @@ it("a dead-lettered event no longer holds up the user's later events; a retry ru
   await store.storeWebhookEvents([event("a", "U1", 1), event("b", "U1", 2)], 10);
   const a = await store.claimJob(10, 60_000);
   expect(a?.refId).toBe("a");
-  const letter = await store.deadLetterJob(a?.id ?? "", "unexpected: boom", 20);
+  const letter = await store.deadLetterJob(held(a), "unexpected: boom", 20);
   expect(letter).toMatchObject({ kind: "webhook-event", refId: "a", error: "unexpected: boom", attempts: 1 });
   expect((await store.listDeadLetters()).map((row) => row.id)).toEqual([letter.id]);
   const b = await store.claimJob(30, 60_000);
@@ -106,7 +107,7 @@ it("a batch claim leases several ready jobs at once, never two of one user, and 
   expect(first.map((job) => job.refId).sort()).toEqual(["u1-a", "u2-a", "u3-a"]);
   expect(await store.claimJobs(10, 60_000, ["webhook-event"], 10)).toEqual([]);
   const u1 = first.find((job) => job.refId === "u1-a");
-  await store.finishWebhookEvent(u1?.id ?? "", "u1-a", "user following");
+  await store.finishWebhookEvent(held(u1), "u1-a", "user following");
   expect((await store.claimJobs(10, 60_000, ["webhook-event"], 10)).map((job) => job.refId)).toEqual(["u1-b"]);
   // A limit is kept; kinds other than the lane's are not taken.
   expect(await store.claimJobs(10, 60_000, ["delivery", "notification"], 10)).toEqual([]);
@@ -120,7 +121,7 @@ it("an event's end commits its reply mark and the user's or group's state with i
   try {
     await store.storeWebhookEvents([event("f1", "U1", 100), event("j1", "C1", 100), event("x1", "U2", 100)], 10);
     const jobs = await store.claimJobs(10, 60_000, ["webhook-event"], 3);
-    const jobOf = (id: string) => jobs.find((job) => job.refId === id)?.id ?? "";
+    const jobOf = (id: string) => held(jobs.find((job) => job.refId === id));
     await store.finishWebhookEvent(jobOf("f1"), "f1", "user following", { replied: true, user: { userId: "U1", state: "following", at: 100 } });
     await store.finishWebhookEvent(jobOf("j1"), "j1", "group joined", { group: { groupId: "C1", kind: "group", state: "joined", at: 100 } });
     await store.finishWebhookEvent(jobOf("x1"), "x1", "ignored: not a link code");
@@ -129,11 +130,11 @@ it("an event's end commits its reply mark and the user's or group's state with i
     expect(await store.getWebhookEvent("x1")).toMatchObject({ state: "done", replied: false });
     expect(store.db.prepare(`SELECT user_id, state, changed_at FROM line_users`).all()).toEqual([{ user_id: "U1", state: "following", changed_at: 100 }]);
     expect(await store.listGroups()).toEqual([{ groupId: "C1", kind: "group", state: "joined", changedAt: 100 }]);
-    expect(store.db.prepare(`SELECT state FROM jobs WHERE id IN (?, ?, ?)`).pluck().all(jobOf("f1"), jobOf("j1"), jobOf("x1"))).toEqual(["done", "done", "done"]);
+    expect(store.db.prepare(`SELECT state FROM jobs WHERE id IN (?, ?, ?)`).pluck().all(jobOf("f1").id, jobOf("j1").id, jobOf("x1").id)).toEqual(["done", "done", "done"]);
     // An older state change does not overwrite a newer one (events may arrive out of order).
     await store.storeWebhookEvents([event("f0", "U1", 50)], 20);
     const [older] = await store.claimJobs(20, 60_000, ["webhook-event"], 1);
-    await store.finishWebhookEvent(older?.id ?? "", "f0", "user blocked", { user: { userId: "U1", state: "blocked", at: 50 } });
+    await store.finishWebhookEvent(held(older), "f0", "user blocked", { user: { userId: "U1", state: "blocked", at: 50 } });
     expect(await store.isBlocked("U1")).toBe(false);
     // Bookkeeping commits with NORMAL; everything else this connection writes stays FULL (2).
     expect(store.db.pragma("synchronous", { simple: true })).toBe(2);
@@ -147,7 +148,7 @@ it("bookkeeping asked for in one turn commits together, and a piece that fails i
   store = openSqliteStore(":memory:");
   await store.storeWebhookEvents([event("ok", "U1", 1), event("bad", "U2", 1)], 10);
   const jobs = await store.claimJobs(10, 60_000, ["webhook-event"], 2);
-  const jobOf = (id: string) => jobs.find((job) => job.refId === id)?.id ?? "";
+  const jobOf = (id: string) => held(jobs.find((job) => job.refId === id));
   const [ok, bad] = await Promise.allSettled([
     store.finishWebhookEvent(jobOf("ok"), "ok", "group joined", { group: { groupId: "C1", kind: "group", state: "joined", at: 1 } }),
     // line_groups.state is CHECKed: this piece fails after its event row was updated.
@@ -159,8 +160,8 @@ it("bookkeeping asked for in one turn commits together, and a piece that fails i
   expect(await store.getWebhookEvent("bad")).toMatchObject({ state: "pending", outcome: null });
   expect(store.db.prepare(`SELECT id, state FROM jobs ORDER BY id`).all()).toEqual(
     expect.arrayContaining([
-      { id: jobOf("ok"), state: "done" },
-      { id: jobOf("bad"), state: "running" },
+      { id: jobOf("ok").id, state: "done" },
+      { id: jobOf("bad").id, state: "running" },
     ]),
   );
   expect((await store.listGroups()).map((group) => group.groupId)).toEqual(["C1"]);

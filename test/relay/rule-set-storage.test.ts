@@ -130,7 +130,7 @@ it("pruning drops a rule set's text once no notification and no app version name
     await store.enqueueNotification(input(recordId, rules), `k${recordId}`, old);
     const job = await store.claimJob(old + 1, 60_000, ["notification"]);
     if (!job) throw new Error("no notification job");
-    await store.finishNotification(job.id, job.refId, "no_match", "no rule matched", old + 2);
+    await store.finishNotification(job, job.refId, "no_match", "no rule matched", old + 2);
   }
   await store.saveAppRules("1", appVersion, old);
   // An old text still named by a pending notification stays too.

@@ -1,5 +1,6 @@
 import { expect, it } from "vitest";
 import { openSqliteStore } from "../../relay/src/store/sqlite-store.js";
+import { held } from "../helpers/held-job.js";
 
 it("pruning forgets old finished jobs and webhook events, and keeps what is pending or recent", async () => {
   const store = openSqliteStore(":memory:");
@@ -10,7 +11,7 @@ it("pruning forgets old finished jobs and webhook events, and keeps what is pend
   await store.storeWebhookEvents([event("old", old), event("new", now)], old);
   const oldJob = await store.claimJob(old + 1, 1000);
   expect(oldJob).toBeDefined();
-  await store.finishWebhookEvent(oldJob?.id ?? "", "old", "done");
+  await store.finishWebhookEvent(held(oldJob), "old", "done");
   await store.storeWebhookEvents([event("recent", now)], now);
   const removed = await store.pruneFinished(now - 7 * day);
   expect(removed).toBe(2); // the old event and its job

@@ -219,8 +219,8 @@ describe("the store's replay guard", () => {
       });
       // Both decided "never notified" (replaces: null); the second to commit must lose.
       const claim = { ruleId: "approved", revision: 3, status: "Approved", replaces: null };
-      expect(await store.dispatchNotification(jobA.id, a.id, [plan("d_a")], [], 3, [claim])).toEqual({ conflict: false });
-      expect(await store.dispatchNotification(jobB.id, b.id, [plan("d_b")], [], 4, [claim])).toEqual({ conflict: true });
+      expect(await store.dispatchNotification(jobA, a.id, [plan("d_a")], [], 3, [claim])).toEqual({ conflict: false });
+      expect(await store.dispatchNotification(jobB, b.id, [plan("d_b")], [], 4, [claim])).toEqual({ conflict: true });
 
       expect((await store.listRecordDeliveries("1", "9")).map((d) => d.id)).toEqual(["d_a"]);
       expect((await store.getNotification(b.id))?.state).toBe("pending");
@@ -229,7 +229,7 @@ describe("the store's replay guard", () => {
       ]);
       // Deciding again on the row as it now stands succeeds (a real later transition).
       const later = { ...claim, revision: 7, replaces: 3 };
-      expect(await store.dispatchNotification(jobB.id, b.id, [plan("d_b")], [], 5, [later])).toEqual({ conflict: false });
+      expect(await store.dispatchNotification(jobB, b.id, [plan("d_b")], [], 5, [later])).toEqual({ conflict: false });
       expect(await store.listNotifiedTransitions("1", "9")).toEqual([expect.objectContaining({ revision: 7, notificationId: b.id })]);
     } finally {
       await store.close();

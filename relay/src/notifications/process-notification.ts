@@ -64,7 +64,7 @@ export function createNotificationHandler(deps: ProcessNotificationDeps) {
     const notification = await store.getNotification(job.refId);
     if (!notification || notification.state !== "pending") {
       // Already finished by an earlier run that died before marking the job done.
-      await store.finishJob(job.id);
+      await store.finishJob(job);
       return { done: true };
     }
     if (notification.source === "schedule") return processReminder(job, notification);
@@ -76,7 +76,7 @@ export function createNotificationHandler(deps: ProcessNotificationDeps) {
     const fromWebhook = notification.source === "kintone-webhook";
     const end = async (state: "not_confirmed" | "no_match" | "record_missing" | "failed" | "already_notified", detail: string) => {
       logger.info("notification ended without sending", { notification: notification.id, state, detail });
-      await store.finishNotification(job.id, notification.id, state, detail, clock.now());
+      await store.finishNotification(job, notification.id, state, detail, clock.now());
       return { done: true } as const;
     };
 
@@ -198,7 +198,7 @@ export function createNotificationHandler(deps: ProcessNotificationDeps) {
         deliveries.push(planDelivery(deps, notification, rule, record, fields, change, batch, timeZone, parsed.ruleSet));
       }
     }
-    const { conflict } = await store.dispatchNotification(job.id, notification.id, deliveries, skipped, clock.now(), claims);
+    const { conflict } = await store.dispatchNotification(job, notification.id, deliveries, skipped, clock.now(), claims);
     if (conflict) {
       // Another notification for this record recorded its change first; nothing was committed.
       return { waitMs: 0, note: "another notification for this record was dispatched meanwhile; deciding again" };

@@ -37,11 +37,11 @@ export function createDeliveryHandler(deps: SendDeliveryDeps) {
   return async function sendDelivery(job: Job): Promise<JobResult> {
     const delivery = await store.getDelivery(job.refId);
     if (!delivery || delivery.state !== "pending") {
-      await store.finishJob(job.id);
+      await store.finishJob(job);
       return { done: true };
     }
     const month = pushMonthOf(clock.now(), deps.timeZone ?? "Asia/Tokyo");
-    const reservation = await store.reservePush(job.id, delivery.id, month, deps.monthlyPushCap ?? null, clock.now());
+    const reservation = await store.reservePush(job, delivery.id, month, deps.monthlyPushCap ?? null, clock.now());
     if (reservation.kind === "capped") {
       deps.metrics?.pushed("capped");
       const why =
@@ -58,13 +58,13 @@ export function createDeliveryHandler(deps: SendDeliveryDeps) {
       case "accepted":
       case "duplicate": {
         const requestId = outcome.kind === "accepted" ? outcome.requestId : outcome.acceptedRequestId;
-        await store.finishDelivery(job.id, delivery.id, "sent", requestId ? `x-line-request-id ${requestId}` : null, clock.now());
+        await store.finishDelivery(job, delivery.id, "sent", requestId ? `x-line-request-id ${requestId}` : null, clock.now());
         logger.info("delivery sent", { delivery: delivery.id, method: delivery.method, recipients: delivery.to.length, requestId, duplicate: outcome.kind === "duplicate" });
         return { done: true };
       }
       case "rejected": {
         const detail = [outcome.message, ...outcome.details.map((d) => `${d.property ?? ""}: ${d.message ?? ""}`)].join("; ");
-        await store.finishDelivery(job.id, delivery.id, "failed", `LINE ${outcome.status}: ${detail}`, clock.now());
+        await store.finishDelivery(job, delivery.id, "failed", `LINE ${outcome.status}: ${detail}`, clock.now());
         logger.warn("delivery refused by LINE", { delivery: delivery.id, status: outcome.status, detail });
         return { done: true };
       }
@@ -73,7 +73,7 @@ export function createDeliveryHandler(deps: SendDeliveryDeps) {
           // Not retried: LINE has no messages left for the month. The month is marked so later
           // deliveries are capped without asking LINE again.
           const detail = `not sent: ${outcome.message}`;
-          const { firstThisMonth } = await store.capDeliveryAtLineLimit(job.id, delivery.id, month, detail, clock.now());
+          const { firstThisMonth } = await store.capDeliveryAtLineLimit(job, delivery.id, month, detail, clock.now());
           if (firstThisMonth) logger.error("monthly push limit reached: LINE refused a push with its monthly limit; nothing more is pushed until next month", { delivery: delivery.id, month, message: outcome.message });
           logger.warn("delivery capped by LINE's monthly limit", { delivery: delivery.id, recipients: delivery.to.length, month });
           return { done: true };

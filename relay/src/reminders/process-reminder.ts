@@ -24,7 +24,7 @@ export function createReminderHandler(deps: ProcessNotificationDeps) {
   return async function processReminder(job: Job, notification: NotificationRow): Promise<JobResult> {
     const end = async (state: "no_match" | "record_missing" | "failed", detail: string) => {
       logger.info("reminder ended without sending", { notification: notification.id, state, detail });
-      await store.finishNotification(job.id, notification.id, state, detail, clock.now());
+      await store.finishNotification(job, notification.id, state, detail, clock.now());
       return { done: true } as const;
     };
     const parsed = parseRuleSet(notification.rules);
@@ -95,7 +95,7 @@ export function createReminderHandler(deps: ProcessNotificationDeps) {
         buttons: JSON.stringify(rule.buttons),
       });
     }
-    await store.dispatchNotification(job.id, notification.id, deliveries, skipped, clock.now());
+    await store.dispatchNotification(job, notification.id, deliveries, skipped, clock.now());
     logger.info("reminder dispatched", { notification: notification.id, rule: rule.id, date: notification.subjectDate, deliveries: deliveries.length });
     return { done: true };
   };

@@ -7,8 +7,26 @@
 
 export type JobKind = "notification" | "delivery" | "webhook-event";
 
-export interface Job {
+/**
+ * A claimed job as the store knows its holder: `lease` is a token drawn afresh at each claim.
+ * Every call that ends or reschedules a job names the lease it holds; when the job was taken over
+ * meanwhile (the lease lapsed and another worker, perhaps another instance, claimed it), the call
+ * changes nothing and rejects with LeaseLostError (fencing), so no completion lands twice.
+ */
+export interface JobLease {
   id: string;
+  lease: string;
+}
+
+/** The job's lease lapsed and another worker holds it now: this worker's result was refused. */
+export class LeaseLostError extends Error {
+  override readonly name = "LeaseLostError";
+  constructor(readonly jobId: string) {
+    super(`job ${jobId}: the lease was lost (it lapsed and another worker took the job over); this result was not stored`);
+  }
+}
+
+export interface Job extends JobLease {
   kind: JobKind;
   refId: string;
   attempts: number;
@@ -285,13 +303,20 @@ export interface JobCount {
   count: number;
 }
 
+/** A channel access token as the instances share it. */
+export interface SharedChannelToken {
+  token: string;
+  /** Epoch ms. */
+  expiresAt: number;
+}
+
 export type StoreWritable = { ok: true } | { ok: false; message: string };
 
 export interface RelayStore {
   enqueueNotification(input: NotificationInput, dedupKey: string, now: number): Promise<EnqueueResult>;
   getNotification(id: string): Promise<NotificationRow | undefined>;
   /** Ends a notification that sends nothing (not confirmed, no matching rule, ...) and its job. */
-  finishNotification(jobId: string, id: string, state: Exclude<NotificationState, "pending" | "dispatched">, detail: string, now: number): Promise<void>;
+  finishNotification(job: JobLease, id: string, state: Exclude<NotificationState, "pending" | "dispatched">, detail: string, now: number): Promise<void>;
   /**
    * In one transaction: the deliveries with their recipients, one job per delivery, the skipped
    * recipients, the notification marked dispatched and its job done. Runs at most once per
@@ -300,7 +325,7 @@ export interface RelayStore {
    * row changed since it was read, nothing at all is committed and `conflict` is true.
    */
   dispatchNotification(
-    jobId: string,
+    job: JobLease,
     id: string,
     deliveries: DeliveryPlan[],
     skipped: SkippedRecipient[],
@@ -317,22 +342,22 @@ export interface RelayStore {
    * `cap` (null: no cap, only counted) or LINE said its monthly limit was reached this month. Then
    * the delivery, its recipients and its job end as `capped` instead, and nothing is counted.
    */
-  reservePush(jobId: string, deliveryId: string, month: string, cap: number | null, now: number): Promise<PushReservation>;
+  reservePush(job: JobLease, deliveryId: string, month: string, cap: number | null, now: number): Promise<PushReservation>;
   /**
    * LINE answered 429 "monthly limit": the delivery and its recipients end `capped`, its
    * reservation is given back, and the month is marked so nothing more is pushed in it.
    */
-  capDeliveryAtLineLimit(jobId: string, deliveryId: string, month: string, detail: string, now: number): Promise<{ firstThisMonth: boolean }>;
+  capDeliveryAtLineLimit(job: JobLease, deliveryId: string, month: string, detail: string, now: number): Promise<{ firstThisMonth: boolean }>;
   getPushUsage(month: string): Promise<PushUsage>;
   /** `failed` (LINE refused it) gives back the delivery's monthly reservation: LINE counts no refused message. */
-  finishDelivery(jobId: string, id: string, state: "sent" | "failed", detail: string | null, now: number): Promise<void>;
+  finishDelivery(job: JobLease, id: string, state: "sent" | "failed", detail: string | null, now: number): Promise<void>;
   listRecipientOutcomes(notificationId: string): Promise<RecipientOutcome[]>;
   listRecordDeliveries(appId: string, recordId: string): Promise<DeliveryRow[]>;
   /** The app's newest `limit` notifications, newest first (the settings page's Deliveries tab). */
   listAppNotifications(appId: string, limit: number): Promise<NotificationRow[]>;
 
   /** Marks a job done whose work was already finished by an earlier run. */
-  finishJob(jobId: string): Promise<void>;
+  finishJob(job: JobLease): Promise<void>;
   /**
    * Deletes what finished before `before` from every table (jobs, notifications, deliveries,
    * recipients, acknowledgements, webhook events, link codes, dead letters), `batchSize` rows per
@@ -343,6 +368,8 @@ export interface RelayStore {
   /**
    * Takes the next due job (runAt <= now) of one of `kinds` (all kinds when absent) and leases it;
    * undefined when none is due. Cost does not grow with the queue: an index seek per kind.
+   * A running job whose lease lapsed (its worker died or stalled) is due again: it is taken over
+   * under a new lease, and its old holder's results are refused (LeaseLostError).
    */
   claimJob(now: number, leaseMs: number, kinds?: readonly JobKind[]): Promise<Job | undefined>;
   /**
@@ -355,7 +382,7 @@ export interface RelayStore {
    * (the give-up clock starts if it was not running; the wait clock stops); otherwise it waits
    * without failing (the wait clock starts if not running; the give-up clock stops).
    */
-  retryJob(id: string, runAt: number, note: string, outcome?: { failed: boolean; now: number }): Promise<void>;
+  retryJob(job: JobLease, runAt: number, note: string, outcome?: { failed: boolean; now: number }): Promise<void>;
   /** Milliseconds until the next pending job is due (0 = now), or undefined when none waits. */
   nextDueIn(now: number): Promise<number | undefined>;
   /** Jobs not yet done (pending or running): what the queue bound counts. */
@@ -370,7 +397,7 @@ export interface RelayStore {
    * notification, a delivery) or done (a webhook event) with `error`, and a dead letter keeps the
    * rest (the delivery's body and retry key stay in its row). One transaction.
    */
-  deadLetterJob(jobId: string, error: string, now: number): Promise<DeadLetterRow>;
+  deadLetterJob(job: JobLease, error: string, now: number): Promise<DeadLetterRow>;
   /** Dead letters not yet retried, oldest first. */
   listDeadLetters(limit?: number): Promise<DeadLetterRow[]>;
   getDeadLetter(id: string): Promise<DeadLetterRow | undefined>;
@@ -380,8 +407,32 @@ export interface RelayStore {
    * `conflict`: an identical notification is pending again meanwhile (it would be a second one).
    */
   retryDeadLetter(id: string, now: number): Promise<{ ok: true; jobId: string } | { ok: false; reason: "not_found" | "already_retried" | "conflict" }>;
-  /** After a restart: jobs that were running when the process died become pending again. */
-  releaseAllLeases(): Promise<number>;
+  /**
+   * At start: jobs a dead process left running become pending again. SQLite (one relay process per
+   * file): every running job. PostgreSQL (instances come and go): none, since another instance may
+   * be alive and working on them; a lapsed lease is taken over by the next claim instead.
+   */
+  releaseOrphanedLeases(): Promise<number>;
+  /**
+   * A live worker keeps its leases: each job still held under `lease` gets `until` as its new
+   * expiry. Returns the jobs whose lease was lost (lapsed and claimed by another worker, or ended).
+   */
+  extendLeases(jobs: readonly JobLease[], until: number): Promise<JobLease[]>;
+  /**
+   * Subscribes to "work was enqueued" from any instance sharing the store (PostgreSQL
+   * LISTEN/NOTIFY), so a worker picks it up at once; returns the unsubscribe. Absent when only
+   * this process enqueues (SQLite: the routes wake the worker directly).
+   */
+  onJobsAvailable?(listener: () => void): () => void;
+  /**
+   * The LINE channel access token shared by the instances of one store (v2.1 tokens are limited
+   * per channel): the stored token for `key` when it stays valid until `validUntil`; otherwise
+   * `issue()` runs under a lock held across instances, so one instance issues and the others read
+   * its token. Absent in stores used by one process (each process keeps its token in memory).
+   */
+  sharedChannelToken?(key: string, validUntil: number, issue: () => Promise<SharedChannelToken>): Promise<SharedChannelToken>;
+  /** LINE refused `token` (401): the next sharedChannelToken call issues a new one. */
+  forgetChannelToken?(key: string, token: string): Promise<void>;
 
   /**
    * Commits the new events of one webhook request and a job for each, in one transaction.
@@ -393,7 +444,7 @@ export interface RelayStore {
    * Ends the event and its job in one transaction, with what its run changed (`changes`): one
    * commit per event instead of one per change.
    */
-  finishWebhookEvent(jobId: string, eventId: string, outcome: string, changes?: WebhookEventChanges): Promise<void>;
+  finishWebhookEvent(job: JobLease, eventId: string, outcome: string, changes?: WebhookEventChanges): Promise<void>;
   /** LINE accepted the event's reply: a re-run must not spend the token again. */
   markReplied(eventId: string): Promise<void>;
 

@@ -24,13 +24,14 @@ function claimCapReport(sql: Sql, month: string, now: number): boolean {
   return sql(`UPDATE push_months SET cap_reported_at = ? WHERE month = ? AND cap_reported_at IS NULL`).run(now, month).changes === 1;
 }
 
-function markCapped(sql: Sql, jobId: string, deliveryId: string, detail: string, now: number): void {
+/** `endJob` ends the delivery's job under its lease (fenced by the store). */
+function markCapped(sql: Sql, endJob: () => void, deliveryId: string, detail: string, now: number): void {
   sql(`UPDATE deliveries SET state = 'capped', detail = ?, updated_at = ? WHERE id = ? AND state = 'pending'`).run(detail, now, deliveryId);
   sql(`UPDATE recipients SET state = 'capped', detail = ? WHERE delivery_id = ? AND state = 'pending'`).run(detail, deliveryId);
-  sql(`UPDATE jobs SET state = 'done', lease_until = NULL WHERE id = ?`).run(jobId);
+  endJob();
 }
 
-export function reservePushIn(sql: Sql, jobId: string, deliveryId: string, month: string, cap: number | null, now: number): PushReservation {
+export function reservePushIn(sql: Sql, endJob: () => void, deliveryId: string, month: string, cap: number | null, now: number): PushReservation {
   const delivery = sql(`SELECT state, recipients, push_month, app_id FROM deliveries WHERE id = ?`).get(deliveryId) as DeliveryBudgetRow | undefined;
   if (!delivery) throw new Error(`no delivery ${deliveryId}`);
   // An earlier attempt reserved it (a retry after 5xx, a dead letter retried): LINE may have it already.
@@ -44,7 +45,7 @@ export function reservePushIn(sql: Sql, jobId: string, deliveryId: string, month
     const detail = limited
       ? `not sent: LINE said the channel reached its monthly limit in ${month}`
       : `not sent: RELAY_MONTHLY_PUSH_CAP ${cap} reached in ${month} (${usage.pushed} pushed, ${count} more needed)`;
-    markCapped(sql, jobId, deliveryId, detail, now);
+    markCapped(sql, endJob, deliveryId, detail, now);
     return { kind: "capped", reason: limited ? "line_limit" : "cap", month, pushed: usage.pushed, firstThisMonth: claimCapReport(sql, month, now) };
   }
   sql(`UPDATE push_months SET pushed = pushed + ? WHERE month = ?`).run(count, month);
@@ -63,11 +64,11 @@ export function releasePushIn(sql: Sql, deliveryId: string): void {
   sql(`UPDATE deliveries SET push_month = NULL WHERE id = ?`).run(deliveryId);
 }
 
-export function capAtLineLimitIn(sql: Sql, jobId: string, deliveryId: string, month: string, detail: string, now: number): { firstThisMonth: boolean } {
+export function capAtLineLimitIn(sql: Sql, endJob: () => void, deliveryId: string, month: string, detail: string, now: number): { firstThisMonth: boolean } {
   releasePushIn(sql, deliveryId);
   ensureMonth(sql, month);
   sql(`UPDATE push_months SET line_limited_at = COALESCE(line_limited_at, ?) WHERE month = ?`).run(now, month);
-  markCapped(sql, jobId, deliveryId, detail, now);
+  markCapped(sql, endJob, deliveryId, detail, now);
   return { firstThisMonth: claimCapReport(sql, month, now) };
 }
 

@@ -316,4 +316,11 @@ export const MIGRATIONS: readonly string[] = [
   -- the bot joins or when GET /v1/groups lists a group without one; rooms have none.
   ALTER TABLE line_groups ADD COLUMN name TEXT;
   `,
+  `
+  -- Leases with an owner: each claim draws a token (lease_owner) that every call ending or
+  -- rescheduling the job must name, so a worker whose lease lapsed and was taken over cannot land
+  -- its result too (fencing). A lapsed lease (lease_until passed) is claimable again.
+  ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
+  CREATE INDEX jobs_lease ON jobs (lease_until) WHERE state = 'running';
+  `,
 ];

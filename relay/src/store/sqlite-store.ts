@@ -22,6 +22,7 @@ import type {
   DeadLetterRow,
   Job,
   JobKind,
+  JobLease,
   KintoneWebhookReceipt,
   NotificationInput,
   NotificationRow,
@@ -36,6 +37,7 @@ import type {
   StoreWritable,
   WebhookEventChanges,
 } from "./relay-store.js";
+import { LeaseLostError } from "./relay-store.js";
 import { MIGRATIONS } from "./sqlite-schema.js";
 import { registerRuleSetHash, ruleSetHash } from "./rule-set-hash.js";
 import { startSqliteInboxWriter, type InboxWriter } from "./sqlite-inbox-writer.js";
@@ -437,8 +439,8 @@ export class SqliteStore implements RelayStore {
   }
 
   /** Ends a job whose work an earlier run already finished (it died before marking the job). */
-  async finishJob(jobId: string): Promise<void> {
-    await this.bookkeepingGrouped(() => this.completeJob(jobId));
+  async finishJob(job: JobLease): Promise<void> {
+    await this.bookkeepingGrouped(() => this.completeJob(job));
   }
 
   /**
@@ -459,8 +461,19 @@ export class SqliteStore implements RelayStore {
     return removed;
   }
 
-  protected completeJob(jobId: string): void {
-    this.sql(`UPDATE jobs SET state = 'done', lease_until = NULL WHERE id = ?`).run(jobId);
+  /**
+   * Ends a job held under `job.lease`. Fencing: when the lease was lost (it lapsed and another
+   * claim took the job), nothing changes and LeaseLostError rolls back the caller's transaction.
+   */
+  protected completeJob(job: JobLease): void {
+    const changed = this.sql(`UPDATE jobs SET state = 'done', lease_until = NULL, lease_owner = NULL WHERE id = ? AND state = 'running' AND lease_owner = ?`)
+      .run(job.id, job.lease).changes;
+    if (changed !== 1) throw new LeaseLostError(job.id);
+  }
+
+  /** Fencing for a transaction that changes what the job works on before ending it. */
+  protected assertHeld(job: JobLease): void {
+    if (!this.sql(`SELECT 1 FROM jobs WHERE id = ? AND state = 'running' AND lease_owner = ?`).get(job.id, job.lease)) throw new LeaseLostError(job.id);
   }
 
   async enqueueNotification(input: NotificationInput, dedupKey: string, now: number): Promise<EnqueueResult> {
@@ -512,7 +525,7 @@ export class SqliteStore implements RelayStore {
   }
 
   async finishNotification(
-    jobId: string,
+    job: JobLease,
     id: string,
     state: Exclude<NotificationState, "pending" | "dispatched">,
     detail: string,
@@ -521,12 +534,12 @@ export class SqliteStore implements RelayStore {
     this.db.transaction(() => {
       this.sql(`UPDATE notifications SET state = ?, detail = ?, updated_at = ? WHERE id = ? AND state = 'pending'`)
         .run(state, detail, now, id);
-      this.completeJob(jobId);
+      this.completeJob(job);
     })();
   }
 
   async dispatchNotification(
-    jobId: string,
+    job: JobLease,
     id: string,
     deliveries: DeliveryPlan[],
     skipped: SkippedRecipient[],
@@ -534,7 +547,7 @@ export class SqliteStore implements RelayStore {
     notified: NotifiedTransitionClaim[] = [],
   ): Promise<{ conflict: boolean }> {
     try {
-      this.dispatchInTransaction(jobId, id, deliveries, skipped, now, notified);
+      this.dispatchInTransaction(job, id, deliveries, skipped, now, notified);
       return { conflict: false };
     } catch (error) {
       if (error instanceof NotifiedTransitionConflict) return { conflict: true };
@@ -543,7 +556,7 @@ export class SqliteStore implements RelayStore {
   }
 
   private dispatchInTransaction(
-    jobId: string,
+    job: JobLease,
     id: string,
     deliveries: DeliveryPlan[],
     skipped: SkippedRecipient[],
@@ -553,7 +566,7 @@ export class SqliteStore implements RelayStore {
     this.db.transaction(() => {
       const changed = this.sql(`UPDATE notifications SET state = 'dispatched', detail = ?, updated_at = ? WHERE id = ? AND state = 'pending'`)
         .run(`${deliveries.length} deliveries, ${skipped.length} recipients skipped`, now, id).changes;
-      this.completeJob(jobId);
+      this.completeJob(job);
       if (changed === 0) return;
       const notification = this.sql(`SELECT app_id, record_id FROM notifications WHERE id = ?`).get(id) as {
         app_id: string;
@@ -627,23 +640,33 @@ export class SqliteStore implements RelayStore {
     return row && toDelivery(row);
   }
 
-  async finishDelivery(jobId: string, id: string, state: "sent" | "failed", detail: string | null, now: number): Promise<void> {
+  async finishDelivery(job: JobLease, id: string, state: "sent" | "failed", detail: string | null, now: number): Promise<void> {
     this.db.transaction(() => {
       this.sql(`UPDATE deliveries SET state = ?, detail = ?, updated_at = ? WHERE id = ? AND state = 'pending'`)
         .run(state, detail, now, id);
       this.sql(`UPDATE recipients SET state = ?, detail = ? WHERE delivery_id = ? AND state = 'pending'`)
         .run(state, detail, id);
       if (state === "failed") releasePushIn((text) => this.sql(text), id);
-      this.completeJob(jobId);
+      this.completeJob(job);
     })();
   }
 
-  async reservePush(jobId: string, deliveryId: string, month: string, cap: number | null, now: number): Promise<PushReservation> {
-    return this.db.transaction(() => reservePushIn((text) => this.sql(text), jobId, deliveryId, month, cap, now)).immediate();
+  async reservePush(job: JobLease, deliveryId: string, month: string, cap: number | null, now: number): Promise<PushReservation> {
+    return this.db
+      .transaction(() => {
+        this.assertHeld(job);
+        return reservePushIn((text) => this.sql(text), () => this.completeJob(job), deliveryId, month, cap, now);
+      })
+      .immediate();
   }
 
-  async capDeliveryAtLineLimit(jobId: string, deliveryId: string, month: string, detail: string, now: number): Promise<{ firstThisMonth: boolean }> {
-    return this.db.transaction(() => capAtLineLimitIn((text) => this.sql(text), jobId, deliveryId, month, detail, now)).immediate();
+  async capDeliveryAtLineLimit(job: JobLease, deliveryId: string, month: string, detail: string, now: number): Promise<{ firstThisMonth: boolean }> {
+    return this.db
+      .transaction(() => {
+        this.assertHeld(job);
+        return capAtLineLimitIn((text) => this.sql(text), () => this.completeJob(job), deliveryId, month, detail, now);
+      })
+      .immediate();
   }
 
   async getPushUsage(month: string): Promise<PushUsage> {
@@ -700,14 +723,19 @@ export class SqliteStore implements RelayStore {
   async claimJobs(now: number, leaseMs: number, kinds: readonly JobKind[], limit: number): Promise<Job[]> {
     if (limit < 1) return [];
     return this.bookkeepingGrouped((): Job[] => {
+      // A lease that lapsed (its worker stalled past it, or died without a restart) is due again.
+      // Its holder's results are then refused (completeJob, assertHeld): a result lands once.
+      this.sql(`UPDATE jobs SET state = 'pending', lease_until = NULL, lease_owner = NULL WHERE state = 'running' AND lease_until <= ?`).run(now);
       const due: ClaimDbRow[] = [];
       for (const kind of kinds) due.push(...(this.sql(CLAIM_BATCH_SQL).all(kind, now, limit) as ClaimDbRow[]));
       if (kinds.length > 1) due.sort((a, b) => a.run_at - b.run_at);
       const taken = due.slice(0, limit);
-      const lease = this.sql(`UPDATE jobs SET state = 'running', lease_until = ? WHERE id = ?`);
-      for (const row of taken) lease.run(now + leaseMs, row.id);
-      return taken.map((row) => ({
+      const lease = this.sql(`UPDATE jobs SET state = 'running', lease_until = ?, lease_owner = ? WHERE id = ?`);
+      const leases = taken.map(() => newId("l"));
+      taken.forEach((row, i) => lease.run(now + leaseMs, leases[i], row.id));
+      return taken.map((row, i) => ({
         id: row.id,
+        lease: leases[i] ?? "",
         kind: row.kind,
         refId: row.ref_id,
         attempts: row.attempts,
@@ -719,21 +747,29 @@ export class SqliteStore implements RelayStore {
     });
   }
 
-  async retryJob(id: string, runAt: number, note: string, outcome?: { failed: boolean; now: number }): Promise<void> {
-    if (!outcome) {
-      await this.bookkeepingGrouped(() =>
-        this.sql(`UPDATE jobs SET state = 'pending', attempts = attempts + 1, run_at = ?, lease_until = NULL, note = ? WHERE id = ?`)
-          .run(runAt, note, id),
-      );
-      return;
-    }
-    await this.bookkeepingGrouped(() => this.sql(
-        `UPDATE jobs SET state = 'pending', attempts = attempts + 1, run_at = @runAt, lease_until = NULL, note = @note,
-           first_failed_at = CASE WHEN @failed THEN COALESCE(first_failed_at, @now) ELSE NULL END,
-           waiting_since = CASE WHEN @failed THEN NULL ELSE COALESCE(waiting_since, @now) END
-         WHERE id = @id`,
-      )
-      .run({ runAt, note, failed: outcome.failed ? 1 : 0, now: outcome.now, id }));
+  async retryJob(job: JobLease, runAt: number, note: string, outcome?: { failed: boolean; now: number }): Promise<void> {
+    const changed = await this.bookkeepingGrouped(() =>
+      outcome
+        ? this.sql(
+            `UPDATE jobs SET state = 'pending', attempts = attempts + 1, run_at = @runAt, lease_until = NULL, lease_owner = NULL, note = @note,
+               first_failed_at = CASE WHEN @failed THEN COALESCE(first_failed_at, @now) ELSE NULL END,
+               waiting_since = CASE WHEN @failed THEN NULL ELSE COALESCE(waiting_since, @now) END
+             WHERE id = @id AND state = 'running' AND lease_owner = @lease`,
+          ).run({ runAt, note, failed: outcome.failed ? 1 : 0, now: outcome.now, id: job.id, lease: job.lease }).changes
+        : this.sql(
+            `UPDATE jobs SET state = 'pending', attempts = attempts + 1, run_at = ?, lease_until = NULL, lease_owner = NULL, note = ?
+             WHERE id = ? AND state = 'running' AND lease_owner = ?`,
+          ).run(runAt, note, job.id, job.lease).changes,
+    );
+    if (changed !== 1) throw new LeaseLostError(job.id);
+  }
+
+  async extendLeases(jobs: readonly JobLease[], until: number): Promise<JobLease[]> {
+    if (jobs.length === 0) return [];
+    return this.bookkeepingGrouped(() => {
+      const extend = this.sql(`UPDATE jobs SET lease_until = ? WHERE id = ? AND state = 'running' AND lease_owner = ?`);
+      return jobs.filter((job) => extend.run(until, job.id, job.lease).changes !== 1);
+    });
   }
 
   async nextDueIn(now: number): Promise<number | undefined> {
@@ -761,8 +797,10 @@ export class SqliteStore implements RelayStore {
     return (this.sql(`SELECT COUNT(*) AS n FROM dead_letters WHERE retried_at IS NULL`).get() as { n: number }).n;
   }
 
-  async deadLetterJob(jobId: string, error: string, now: number): Promise<DeadLetterRow> {
+  async deadLetterJob(lease: JobLease, error: string, now: number): Promise<DeadLetterRow> {
     return this.db.transaction((): DeadLetterRow => {
+      this.assertHeld(lease);
+      const jobId = lease.id;
       const job = this.sql(`SELECT id, kind, ref_id, attempts, first_failed_at FROM jobs WHERE id = ?`).get(jobId) as
         | { id: string; kind: JobKind; ref_id: string; attempts: number; first_failed_at: number | null }
         | undefined;
@@ -779,7 +817,7 @@ export class SqliteStore implements RelayStore {
       } else {
         this.sql(`UPDATE webhook_events SET state = 'done', outcome = ? WHERE event_id = ? AND state = 'pending'`).run(detail, job.ref_id);
       }
-      this.sql(`UPDATE jobs SET state = 'done', lease_until = NULL, attempts = attempts + 1, note = ? WHERE id = ?`).run(error, jobId);
+      this.sql(`UPDATE jobs SET state = 'done', lease_until = NULL, lease_owner = NULL, attempts = attempts + 1, note = ? WHERE id = ?`).run(error, jobId);
       const row: DeadLetterDbRow = {
         id: newId("x"),
         job_id: job.id,
@@ -841,8 +879,9 @@ export class SqliteStore implements RelayStore {
     }).immediate();
   }
 
-  async releaseAllLeases(): Promise<number> {
-    return this.sql(`UPDATE jobs SET state = 'pending', lease_until = NULL WHERE state = 'running'`).run().changes;
+  /** One relay process per database file: whatever is running was left by a process that is gone. */
+  async releaseOrphanedLeases(): Promise<number> {
+    return this.sql(`UPDATE jobs SET state = 'pending', lease_until = NULL, lease_owner = NULL WHERE state = 'running'`).run().changes;
   }
 
   async storeWebhookEvents(events: InboundEvent[], now: number): Promise<{ stored: number; duplicates: number }> {
@@ -900,13 +939,13 @@ export class SqliteStore implements RelayStore {
     );
   }
 
-  async finishWebhookEvent(jobId: string, eventId: string, outcome: string, changes: WebhookEventChanges = {}): Promise<void> {
+  async finishWebhookEvent(job: JobLease, eventId: string, outcome: string, changes: WebhookEventChanges = {}): Promise<void> {
     await this.bookkeepingGrouped(() => {
       this.sql(`UPDATE webhook_events SET state = 'done', outcome = ?, replied = MAX(replied, ?) WHERE event_id = ?`)
         .run(outcome, changes.replied ? 1 : 0, eventId);
       if (changes.user) this.upsertUserState(changes.user.userId, changes.user.state, changes.user.at);
       if (changes.group) this.upsertGroupState(changes.group.groupId, changes.group.kind, changes.group.state, changes.group.at, changes.group.name);
-      this.completeJob(jobId);
+      this.completeJob(job);
     });
   }
 

@@ -118,18 +118,18 @@ export function createWebhookEventHandler(deps: WebhookEventDeps) {
   return async function processWebhookEvent(job: Job): Promise<JobResult> {
     const row = await store.getWebhookEvent(job.refId);
     if (!row || row.state === "done") {
-      await store.finishJob(job.id);
+      await store.finishJob(job);
       return { done: true };
     }
     const changes: WebhookEventChanges = {};
     try {
       const outcome = await run(row, changes);
-      await store.finishWebhookEvent(job.id, row.eventId, outcome, changes);
+      await store.finishWebhookEvent(job, row.eventId, outcome, changes);
       return { done: true };
     } catch (error) {
       if (isPermanent(error)) {
         logger.error("webhook event failed", { event: row.eventId, type: row.type, attempts: job.attempts + 1, error });
-        await store.finishWebhookEvent(job.id, row.eventId, `failed: ${(error as Error).message}`, { replied: changes.replied });
+        await store.finishWebhookEvent(job, row.eventId, `failed: ${(error as Error).message}`, { replied: changes.replied });
         return { done: true };
       }
       // The run goes on later: a reply LINE took before the failure is marked now, so the re-run

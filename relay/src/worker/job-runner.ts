@@ -1,7 +1,7 @@
 import type { Clock } from "../clock.js";
 import { runWithLogContext } from "../log-context.js";
 import type { Logger } from "../logger.js";
-import type { DeadLetterRow, Job, JobKind, RelayStore } from "../store/relay-store.js";
+import { LeaseLostError, type DeadLetterRow, type Job, type JobKind, type RelayStore } from "../store/relay-store.js";
 import { backoffMs } from "./backoff.js";
 
 export { backoffMs } from "./backoff.js";
@@ -37,6 +37,7 @@ export const DEFAULT_LANES: readonly JobLane[] = [
 ];
 
 export const DEFAULT_GIVE_UP_AFTER_MS = 24 * 60 * 60_000;
+export const DEFAULT_LEASE_MS = 30_000;
 
 export interface JobRunnerOptions {
   store: RelayStore;
@@ -46,6 +47,10 @@ export interface JobRunnerOptions {
   lanes?: readonly JobLane[];
   /** When set, every lane gets this many slots. */
   concurrency?: number;
+  /**
+   * How long a claim holds a job (default 30 s): a live runner renews its leases well before they
+   * lapse; when its process dies, another instance takes the job over once the lease lapses.
+   */
   leaseMs?: number;
   /** Upper bound on how long the runner sleeps without looking at the store. */
   idlePollMs?: number;
@@ -69,7 +74,7 @@ export interface JobRunner {
 
 export function createJobRunner(options: JobRunnerOptions): JobRunner {
   const { store, handlers, clock, logger } = options;
-  const leaseMs = options.leaseMs ?? 5 * 60_000;
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const idlePollMs = options.idlePollMs ?? 1000;
   const giveUpAfterMs = options.giveUpAfterMs ?? DEFAULT_GIVE_UP_AFTER_MS;
   const lanes = (options.lanes ?? DEFAULT_LANES).map((lane) => ({
@@ -80,12 +85,16 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
   const running = () => lanes.reduce((sum, lane) => sum + lane.running.size, 0);
   const allRunning = () => lanes.flatMap((lane) => [...lane.running]);
   let timer: NodeJS.Timeout | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
+  let unsubscribe: (() => void) | undefined;
+  /** The jobs this runner holds, with when their leases lapse as this runner last set them. */
+  const held = new Map<string, { job: Job; leaseUntil: number }>();
   let stopped = true;
   let filling = false;
   let refill = false;
 
   const giveUp = async (job: Job, error: string, now: number): Promise<DeadLetterRow> => {
-    const letter = await store.deadLetterJob(job.id, error, now);
+    const letter = await store.deadLetterJob(job, error, now);
     // Once, at error: what (kind, ids), where (app, record), why (the last failure), since when.
     logger.error("gave up: work moved to dead letters (GET /v1/dead-letters, npm run dead-letters)", {
       deadLetter: letter.id,
@@ -106,11 +115,33 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       await giveUp(job, error, now);
       return;
     }
-    await store.retryJob(job.id, now + retryInMs, error, { failed: true, now });
+    await store.retryJob(job, now + retryInMs, error, { failed: true, now });
+  };
+
+  /**
+   * Keeps the leases this runner holds: each one with less than half its time left is extended.
+   * Runs on a timer and before each claim, so a claim (this instance's or, when the clock jumped,
+   * its own) never takes over a job that is still running here.
+   */
+  const renewLeases = async (now: number) => {
+    const due = [...held.values()].filter((entry) => entry.leaseUntil - now < leaseMs / 2);
+    if (due.length === 0) return;
+    const until = now + leaseMs;
+    for (const entry of due) entry.leaseUntil = until;
+    const lost = await store.extendLeases(
+      due.map((entry) => entry.job),
+      until,
+    );
+    for (const job of lost) {
+      logger.warn("job lease lost: another worker took the job over; this run's result will not be stored", { job: job.id });
+    }
   };
 
   // Every line logged while the job runs carries its request id (stored with the job) and its id.
-  const runJob = (job: Job) => runWithLogContext({ job: job.id, ...(job.requestId ? { reqId: job.requestId } : {}) }, () => timed(job));
+  const runJob = (job: Job) => {
+    held.set(job.id, { job, leaseUntil: clock.now() + leaseMs });
+    return runWithLogContext({ job: job.id, ...(job.requestId ? { reqId: job.requestId } : {}) }, () => timed(job)).finally(() => held.delete(job.id));
+  };
 
   const timed = async (job: Job) => {
     const started = performance.now();
@@ -126,14 +157,21 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       const handler = handlers[job.kind];
       if (!handler) throw new Error(`no handler for job kind "${job.kind}"`);
       const result = await handler(job);
-      if ("waitMs" in result) await store.retryJob(job.id, clock.now() + result.waitMs, result.note, { failed: false, now: clock.now() });
+      if ("waitMs" in result) await store.retryJob(job, clock.now() + result.waitMs, result.note, { failed: false, now: clock.now() });
       else if ("retryInMs" in result) await failed(job, result.note, result.retryInMs);
     } catch (error) {
+      if (error instanceof LeaseLostError) {
+        // Fencing refused this run's result: the job is another worker's now, and its effects are
+        // keyed (retry keys, acknowledgement claims), so the other run finishes it once.
+        logger.warn("job taken over by another worker; this run's result was not stored", { job: job.id, kind: job.kind });
+        return;
+      }
       const delay = backoffMs(job.attempts, options.retryBaseMs);
       logger.error("job failed unexpectedly; will retry", { job: job.id, kind: job.kind, attempts: job.attempts + 1, retryInMs: delay, error });
-      await failed(job, `unexpected: ${(error as Error).message}`, delay).catch((storeError: unknown) =>
-        logger.error("could not reschedule job", { job: job.id, error: storeError }),
-      );
+      await failed(job, `unexpected: ${(error as Error).message}`, delay).catch((storeError: unknown) => {
+        if (storeError instanceof LeaseLostError) logger.warn("job taken over by another worker; not rescheduled here", { job: job.id, kind: job.kind });
+        else logger.error("could not reschedule job", { job: job.id, error: storeError });
+      });
     }
   };
 
@@ -150,7 +188,9 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
           // The lane's free slots are filled by one claim (one transaction), not one claim each.
           while (!stopped && lane.running.size < lane.slots) {
             const free = lane.slots - lane.running.size;
-            const jobs = await store.claimJobs(clock.now(), leaseMs, lane.kinds, free);
+            const now = clock.now();
+            await renewLeases(now);
+            const jobs = await store.claimJobs(now, leaseMs, lane.kinds, free);
             for (const job of jobs) {
               const task = runJob(job).finally(() => {
                 lane.running.delete(task);
@@ -184,9 +224,17 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
 
   return {
     async start() {
-      const released = await store.releaseAllLeases();
+      const released = await store.releaseOrphanedLeases();
       if (released > 0) logger.info("resuming jobs left running by the previous process", { jobs: released });
       stopped = false;
+      // Work enqueued by another instance sharing the store wakes this one at once.
+      unsubscribe = store.onJobsAvailable?.(() => {
+        if (!stopped) void fill();
+      });
+      heartbeat = setInterval(() => {
+        renewLeases(clock.now()).catch((error: unknown) => logger.error("could not renew job leases", { error }));
+      }, Math.max(50, Math.floor(leaseMs / 3)));
+      heartbeat.unref();
       void fill();
     },
     wake() {
@@ -195,7 +243,9 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      unsubscribe?.();
       await Promise.allSettled(allRunning());
+      if (heartbeat) clearInterval(heartbeat);
     },
     async idle() {
       for (;;) {
