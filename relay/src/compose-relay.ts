@@ -15,7 +15,8 @@ import { createRelayMetrics, type RelayMetrics } from "./metrics/relay-metrics.j
 import { createLogger, type Logger } from "./logger.js";
 import { createPostbackTokens, deriveSigningKey } from "./postback-token.js";
 import type { RelaySettings } from "./settings.js";
-import { openSqliteStore, type SqliteStore } from "./store/sqlite-store.js";
+import type { RelayStore } from "./store/relay-store.js";
+import { openSqliteStore } from "./store/sqlite-store.js";
 import { createKintoneRecordQuery } from "./reminders/kintone-record-query.js";
 
 /** What production leaves to the settings and a test or the sandbox may set instead. */
@@ -25,6 +26,8 @@ export interface RelayOverrides {
   logger?: Logger;
   /** Default `settings.dataDir`. */
   dataDir?: string;
+  /** Default `settings.databaseUrl`. */
+  databaseUrl?: string;
   worker?: { concurrency?: number; retryBaseMs?: number; maxUnfinishedJobs?: number };
   /** How often reminders look at the clock (default 30 s); tests that move the clock use less. */
   reminderIntervalMs?: number;
@@ -39,7 +42,8 @@ export interface RelayOverrides {
 }
 
 export interface ComposedRelay extends Relay {
-  store: SqliteStore;
+  /** SQLite in the data dir, or PostgreSQL when a database URL is set. */
+  store: RelayStore;
   logger: Logger;
   /** This relay's Prometheus registry and hooks (GET /metrics). */
   metrics: RelayMetrics;
@@ -103,10 +107,6 @@ export async function composeRelay(settings: RelaySettings, overrides: RelayOver
     });
 
   const timeoutMs = overrides.lineTimeoutMs;
-  const accessTokens = createChannelAccessTokenSource(tokenConfig, { apiBaseUrl: settings.lineApiBaseUrl, now: clock.now, timeoutMs });
-  // Keep-alive connections for pushes and replies, closed by close().
-  const lineConnections = createLineConnections({ timeoutMs });
-  const line = { apiBaseUrl: settings.lineApiBaseUrl, tokens: accessTokens, timeoutMs, dispatcher: lineConnections };
   // One registry per relay: several relays in one process (the tests) count apart.
   const metrics = createRelayMetrics();
   const kintone = createKintoneRestClient({
@@ -116,8 +116,13 @@ export async function composeRelay(settings: RelaySettings, overrides: RelayOver
   });
   const signingKeys = settings.signingKeys.length > 0 ? settings.signingKeys : [deriveSigningKey(settings.lineChannelSecret)];
   // Last: everything above can refuse its options without leaving a database open.
-  const store = openSqliteStore(overrides.dataDir ?? settings.dataDir);
+  const store = await openStore(overrides.databaseUrl ?? settings.databaseUrl, overrides.dataDir ?? settings.dataDir, logger);
   metrics.readGaugesFrom(store);
+  // After the store: instances sharing one (PostgreSQL) share the channel access token through it.
+  const accessTokens = createChannelAccessTokenSource(tokenConfig, { apiBaseUrl: settings.lineApiBaseUrl, now: clock.now, timeoutMs, shared: store });
+  // Keep-alive connections for pushes and replies, closed by close().
+  const lineConnections = createLineConnections({ timeoutMs });
+  const line = { apiBaseUrl: settings.lineApiBaseUrl, tokens: accessTokens, timeoutMs, dispatcher: lineConnections };
 
   const relay = createRelay({
     settings,
@@ -157,4 +162,14 @@ export async function composeRelay(settings: RelaySettings, overrides: RelayOver
       return closing;
     },
   };
+}
+
+/**
+ * PostgreSQL when RELAY_DATABASE_URL is set (several instances share it), else SQLite in the data
+ * dir. The PostgreSQL driver is loaded only then, so the embedded default starts as fast as before.
+ */
+async function openStore(databaseUrl: string | undefined, dataDir: string, logger: Logger): Promise<RelayStore> {
+  if (!databaseUrl) return openSqliteStore(dataDir);
+  const { openPostgresStore } = await import("./store/postgres/pg-store.js");
+  return openPostgresStore(databaseUrl, { logger });
 }

@@ -40,6 +40,11 @@ export interface RelaySettings {
   kintoneWebhookToken?: string;
   /** RELAY_MONTHLY_PUSH_CAP: pushed messages per calendar month (in `timeZone`), one per recipient; absent: no cap. */
   monthlyPushCap?: number;
+  /**
+   * RELAY_DATABASE_URL (postgres://…): the relay keeps its state in PostgreSQL, so several
+   * instances can share it; absent: the embedded SQLite database in `dataDir`.
+   */
+  databaseUrl?: string;
 }
 
 /** RFC 6750's b64token: what `Authorization: Bearer` may carry (Hono's bearerAuth refuses anything else). */
@@ -224,6 +229,10 @@ export function readSettings(env: NodeJS.ProcessEnv): SettingsResult {
     problems.push("KINTONE_WEBHOOK_TOKEN: must be 32 to 128 random letters, digits, '-' or '_' (it is part of the webhook URL)");
   }
 
+  const databaseUrl = get("RELAY_DATABASE_URL");
+  const databaseProblem = databaseUrl === undefined ? undefined : postgresUrlProblem(databaseUrl);
+  if (databaseProblem) problems.push(`RELAY_DATABASE_URL: ${databaseProblem}`);
+
   const languageRaw = get("RELAY_LANGUAGE") ?? "ja";
   const relayLanguage = asLanguage(languageRaw) ?? "ja";
   if (!asLanguage(languageRaw)) problems.push(`RELAY_LANGUAGE: must be ja or en, got "${languageRaw}"`);
@@ -251,7 +260,23 @@ export function readSettings(env: NodeJS.ProcessEnv): SettingsResult {
       retentionDays,
       ...(kintoneWebhookToken ? { kintoneWebhookToken } : {}),
       ...(monthlyPushCap !== undefined ? { monthlyPushCap } : {}),
+      ...(databaseUrl ? { databaseUrl } : {}),
     },
   };
 }
 
+/** Why a RELAY_DATABASE_URL cannot be used (never echoing it: it may hold a password), or undefined. */
+function postgresUrlProblem(raw: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return "is not a URL; expected postgres://user:password@host:5432/database";
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+    return `must start with postgres:// or postgresql:// (got ${url.protocol}//…); without it the relay uses SQLite in RELAY_DATA_DIR`;
+  }
+  if (!url.hostname && !url.searchParams.get("host")) return "names no host; expected postgres://user:password@host:5432/database";
+  if (url.pathname.replace(/^\//, "") === "") return "names no database; expected postgres://user:password@host:5432/database";
+  return undefined;
+}

@@ -7,6 +7,7 @@ import { createLineEmulator } from "../../emulators/line/line-emulator.js";
 import { listen } from "../../emulators/listen.js";
 import type { Clock } from "../../relay/src/clock.js";
 import { composeRelay } from "../../relay/src/compose-relay.js";
+import { SqliteStore } from "../../relay/src/store/sqlite-store.js";
 import { createMemoryLogger } from "../../relay/src/logger.js";
 
 export const TEST_RELAY_SECRET = "test-relay-secret-0123456789abcdef";
@@ -85,7 +86,9 @@ export async function startStack(options: StackOptions = {}) {
     },
     { clock, logger, reminderIntervalMs: options.reminderIntervalMs, lineTimeoutMs: 2_000, worker: { retryBaseMs: options.retryBaseMs ?? 50, maxUnfinishedJobs: options.maxUnfinishedJobs } },
   );
-  const { store } = relay;
+  // These tests read the SQLite tables behind the store; the PostgreSQL store has its own suites.
+  const store = relay.store;
+  if (!(store instanceof SqliteStore)) throw new Error("the test stack runs on the SQLite store");
   await relay.start();
   const relayServer = await listen(relay.app);
 

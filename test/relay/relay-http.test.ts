@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listen, type RunningServer } from "../../emulators/listen.js";
 import { composeRelay, type ComposedRelay } from "../../relay/src/compose-relay.js";
+import { SqliteStore } from "../../relay/src/store/sqlite-store.js";
 import { createMemoryLogger } from "../../relay/src/logger.js";
 import type { RelaySettings } from "../../relay/src/settings.js";
 
@@ -50,7 +51,10 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-const storedNotifications = () => relay.store.db.prepare("SELECT COUNT(*) AS n FROM notifications").get();
+const storedNotifications = () => {
+  if (!(relay.store instanceof SqliteStore)) throw new Error("this relay runs on SQLite");
+  return relay.store.db.prepare("SELECT COUNT(*) AS n FROM notifications").get();
+};
 
 const notification = {
   appId: "1",

@@ -63,6 +63,27 @@ describe("readSettings", () => {
   });
 });
 
+describe("RELAY_DATABASE_URL: PostgreSQL instead of the embedded SQLite", () => {
+  it("absent: SQLite in RELAY_DATA_DIR; a postgres:// URL is taken as given", () => {
+    const sqlite = readSettings(valid);
+    expect(sqlite.ok && sqlite.settings.databaseUrl).toBe(undefined);
+    const url = "postgres://relay:s3cret@db.internal:5432/relay?sslmode=require";
+    const postgres = readSettings({ ...valid, RELAY_DATABASE_URL: url });
+    expect(postgres).toEqual({ ok: true, settings: expect.objectContaining({ databaseUrl: url }) });
+  });
+
+  it("a URL that cannot reach PostgreSQL is refused with why, never echoing the password", () => {
+    const problems = (raw: string) => {
+      const result = readSettings({ ...valid, RELAY_DATABASE_URL: raw });
+      return result.ok ? [] : result.problems;
+    };
+    expect(problems("mysql://relay:s3cret@db:3306/relay")).toEqual([expect.stringMatching(/^RELAY_DATABASE_URL: must start with postgres:\/\/ or postgresql:\/\//)]);
+    expect(problems("postgres://relay:s3cret@db:5432")).toEqual([expect.stringMatching(/^RELAY_DATABASE_URL: names no database/)]);
+    expect(problems("db.internal/relay")).toEqual([expect.stringMatching(/^RELAY_DATABASE_URL: is not a URL/)]);
+    for (const raw of ["mysql://relay:s3cret@db:3306/relay", "postgres://relay:s3cret@db:5432"]) expect(problems(raw).join("\n")).not.toContain("s3cret");
+  });
+});
+
 describe("RELAY_SECRET: current and previous secrets (rotation)", () => {
   it("reads a comma-separated list, current first", () => {
     const result = readSettings({ ...valid, RELAY_SECRET: " new-secret-0123456789 , old-secret-0123456789 " });

@@ -1,6 +1,7 @@
 import type { KeyObject } from "node:crypto";
 import type { channelAccessToken } from "@line/bot-sdk";
 import { z } from "zod";
+import type { RelayStore } from "../store/relay-store.js";
 import { createClientAssertion, MAX_TOKEN_EXP_SECONDS, parseAssertionPrivateKey } from "./jwt-assertion.js";
 
 /**
@@ -37,6 +38,12 @@ export interface ChannelAccessTokenDeps {
   fetch?: typeof fetch;
   /** Per token request; default 10 s. */
   timeoutMs?: number;
+  /**
+   * The store, when it is shared by several instances (PostgreSQL): the token is then issued by
+   * one instance under the store's lock and read by the others, never revoked at one instance's
+   * shutdown. A store without `sharedChannelToken` (SQLite, one process) changes nothing.
+   */
+  shared?: Pick<RelayStore, "sharedChannelToken" | "forgetChannelToken">;
 }
 
 export interface ChannelAccessTokenSource {
@@ -91,7 +98,9 @@ export function createChannelAccessTokenSource(
     // Nothing to renew: a 401 on a long-lived token needs a person, not a retry here.
     return { getToken: async () => token, invalidate: () => {}, release: async () => {} };
   }
-  const issue = config.kind === "stateless" ? statelessIssuer(config, deps) : v21Issuer(config, deps);
+  const ownIssue = config.kind === "stateless" ? statelessIssuer(config, deps) : v21Issuer(config, deps);
+  const shared = sharedIssuer(config, deps, ownIssue);
+  const issue = shared?.issue ?? ownIssue;
 
   let current: IssuedToken | undefined;
   let pending: Promise<IssuedToken> | undefined;
@@ -129,11 +138,13 @@ export function createChannelAccessTokenSource(
     },
     invalidate(token) {
       if (current?.token === token) current = undefined;
+      shared?.forget(token);
     },
     async release() {
       const held = current;
       current = undefined;
-      if (config.kind !== "v2.1" || !config.channelSecret || !held) return;
+      // A shared token stays: the other instances go on using it until it expires.
+      if (shared || config.kind !== "v2.1" || !config.channelSecret || !held) return;
       try {
         await (deps.fetch ?? fetch)(deps.apiBaseUrl.replace(/\/+$/, "") + "/oauth2/v2.1/revoke", {
           method: "POST",
@@ -150,9 +161,46 @@ export function createChannelAccessTokenSource(
 
 /** Renew when less than max(60 s, 10 % of the lifetime) is left (at most half of a short lifetime). */
 function renewalDue(issued: IssuedToken, now: number): boolean {
-  const lifetime = issued.expiresAt - issued.issuedAt;
-  const margin = Math.min(Math.max(MIN_RENEWAL_MARGIN_MS, lifetime * 0.1), lifetime / 2);
-  return now >= issued.expiresAt - margin;
+  return now >= issued.expiresAt - renewalMargin(issued.expiresAt - issued.issuedAt);
+}
+
+function renewalMargin(lifetimeMs: number): number {
+  return Math.min(Math.max(MIN_RENEWAL_MARGIN_MS, lifetimeMs * 0.1), lifetimeMs / 2);
+}
+
+/** A stateless token lives 15 minutes (developers.line.biz/en/reference/messaging-api/#issue-stateless-channel-access-token). */
+const STATELESS_LIFETIME_MS = 15 * 60_000;
+
+/**
+ * Issuing through the shared store: the stored token while it has more than the renewal margin
+ * left (the margin follows from the lifetime asked for, so every instance renews at the same
+ * point), else one instance issues under the store's lock and stores it for the others.
+ */
+function sharedIssuer(
+  config: Exclude<ChannelAccessTokenConfig, { kind: "long-lived" }>,
+  deps: ChannelAccessTokenDeps,
+  issue: () => Promise<IssuedToken>,
+): { issue: () => Promise<IssuedToken>; forget: (token: string) => void } | undefined {
+  const store = deps.shared;
+  const obtain = store?.sharedChannelToken?.bind(store);
+  if (!store || !obtain) return undefined;
+  const lifetimeMs = config.kind === "stateless" ? STATELESS_LIFETIME_MS : (config.tokenExpSeconds ?? MAX_TOKEN_EXP_SECONDS) * 1000;
+  const margin = renewalMargin(lifetimeMs);
+  // The channel, never a secret: several channels may share one database.
+  const key = `${config.kind}:${config.channelId}`;
+  return {
+    async issue() {
+      const token = await obtain(key, deps.now() + margin, async () => {
+        const issued = await issue();
+        return { token: issued.token, expiresAt: issued.expiresAt };
+      });
+      return { token: token.token, expiresAt: token.expiresAt, issuedAt: token.expiresAt - lifetimeMs };
+    },
+    forget(token) {
+      // Best effort: if it fails, the next instance's 401 forgets it again.
+      store.forgetChannelToken?.(key, token).catch(() => undefined);
+    },
+  };
 }
 
 function statelessIssuer(
