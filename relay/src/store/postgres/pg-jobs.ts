@@ -1,7 +1,7 @@
 import { newId } from "../../ids.js";
 import { currentRequestId } from "../../log-context.js";
 import { LeaseLostError, type Job, type JobCount, type JobKind, type JobLease } from "../relay-store.js";
-import type { Sql } from "./pg-connection.js";
+import { LOCK_CLASS, type Sql } from "./pg-connection.js";
 
 /**
  * The job queue in PostgreSQL, shared by every instance on the database. Each function runs on
@@ -17,6 +17,14 @@ import type { Sql } from "./pg-connection.js";
  * itself, with NOT EXISTS on jobs_open, reading only committed rows: a head being claimed or
  * finished by another transaction still counts as unfinished, so two events of one user never
  * run at once. One claim takes at most one job per order key, since only heads are ready.
+ *
+ * So that a claim does not read through a user's whole backlog behind a head that is running or
+ * waiting for its retry, jobs.ready keeps known-blocked jobs out of the claim indexes. It is a
+ * hint that may say ready wrongly (the claim's NOT EXISTS still decides) but never says blocked
+ * for a job that may run: it is false only when the job was inserted behind an unfinished earlier
+ * one, and the transaction that ends a job makes its key's next job ready. Both take the order
+ * key's advisory lock first, so each sees the other's commit: an insert and the end of the job it
+ * waits behind cannot both miss each other.
  */
 
 export const ALL_JOB_KINDS: readonly JobKind[] = ["webhook-event", "notification", "delivery"];
@@ -47,11 +55,41 @@ export async function insertJobs(sql: Sql, kind: JobKind, refIds: readonly strin
  * while the rest of the transaction writes what the job did.
  */
 export async function completeLeasedJob(sql: Sql, job: JobLease): Promise<void> {
-  const { rowCount } = await sql.query(
-    `UPDATE jobs SET state = 'done', lease_until = NULL, lease_token = NULL WHERE id = $1 AND state = 'running' AND lease_token = $2`,
+  const { rows } = await sql.query<{ order_key: string | null }>(
+    `UPDATE jobs SET state = 'done', lease_until = NULL, lease_token = NULL WHERE id = $1 AND state = 'running' AND lease_token = $2
+     RETURNING order_key`,
     [job.id, job.lease],
   );
-  if (rowCount !== 1) throw new LeaseLostError(job.id);
+  const done = rows[0];
+  if (!done) throw new LeaseLostError(job.id);
+  if (done.order_key !== null) await readyNextInOrder(sql, done.order_key);
+}
+
+/**
+ * Called in the transaction that ended a job of `orderKey`: the key's first unfinished job, if it
+ * was inserted blocked, is ready now (a claim may take it once this commits). Under the key's lock,
+ * taken before this statement's snapshot: an insert of the key that committed meanwhile is seen.
+ */
+export async function readyNextInOrder(sql: Sql, orderKey: string): Promise<void> {
+  await sql.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [LOCK_CLASS.orderKey, orderKey]);
+  await sql.query(
+    `UPDATE jobs SET ready = true
+     WHERE id = (SELECT id FROM jobs WHERE order_key = $1 AND state <> 'done' ORDER BY order_seq, id LIMIT 1) AND state = 'pending' AND NOT ready`,
+    [orderKey],
+  );
+}
+
+/**
+ * Takes the advisory locks of `orderKeys` (in one order, so two inserts cannot deadlock) before
+ * jobs of those keys are inserted with their readiness (readyNextInOrder says why).
+ */
+export async function lockOrderKeys(sql: Sql, orderKeys: readonly string[]): Promise<void> {
+  const keys = [...new Set(orderKeys)];
+  if (keys.length === 0) return;
+  await sql.query(
+    `SELECT pg_advisory_xact_lock($1, h) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY h) AS keys`,
+    [LOCK_CLASS.orderKey, keys],
+  );
 }
 
 /** Checks that `job.lease` still holds the job and locks its row until the transaction ends. */
@@ -108,7 +146,7 @@ export const CLAIM_SQL = `
     SELECT c.id FROM unnest($1::text[]) AS k(kind)
     CROSS JOIN LATERAL (
       SELECT j.id, j.run_at FROM jobs j
-      WHERE j.kind = k.kind AND j.state = 'pending' AND j.run_at <= $2 AND ${READY}
+      WHERE j.kind = k.kind AND j.state = 'pending' AND j.ready AND j.run_at <= $2 AND ${READY}
       ORDER BY j.run_at LIMIT $3
       FOR UPDATE SKIP LOCKED
     ) c
@@ -180,12 +218,12 @@ export async function extendHeldLeases(sql: Sql, jobs: readonly JobLease[], unti
  * When the next claim can find work: the earliest ready pending job (jobs_next_due, in run_at
  * order), or the earliest lease that lapses (jobs_leased), whichever comes first.
  */
+export const NEXT_DUE_SQL = `SELECT LEAST(
+  (SELECT j.run_at FROM jobs j WHERE j.state = 'pending' AND j.ready AND ${READY} ORDER BY j.run_at LIMIT 1),
+  (SELECT MIN(lease_until) FROM jobs WHERE state = 'running')) AS at`;
+
 export async function nextDueAt(sql: Sql): Promise<number | null> {
-  const { rows } = await sql.query<{ at: number | null }>(
-    `SELECT LEAST(
-       (SELECT j.run_at FROM jobs j WHERE j.state = 'pending' AND ${READY} ORDER BY j.run_at LIMIT 1),
-       (SELECT MIN(lease_until) FROM jobs WHERE state = 'running')) AS at`,
-  );
+  const { rows } = await sql.query<{ at: number | null }>(NEXT_DUE_SQL);
   return rows[0]?.at ?? null;
 }
 

@@ -15,7 +15,7 @@ import {
   type SkippedRecipient,
 } from "../relay-store.js";
 import type { Sql } from "./pg-connection.js";
-import { completeLeasedJob, insertJob, insertJobs } from "./pg-jobs.js";
+import { completeLeasedJob, insertJob, insertJobs, readyNextInOrder } from "./pg-jobs.js";
 
 /**
  * Notifications, their deliveries and dead letters: the SQL SqliteStore runs for them, written
@@ -287,14 +287,15 @@ export async function dispatchIn(
 
 /** deadLetterJob's transaction (see SqliteStore); throws LeaseLostError when the lease was lost. */
 export async function deadLetterIn(sql: Sql, job: JobLease, error: string, now: number): Promise<DeadLetterRow> {
-  const { rows } = await sql.query<{ kind: JobKind; ref_id: string; attempts: number; first_failed_at: number | null }>(
+  const { rows } = await sql.query<{ kind: JobKind; ref_id: string; attempts: number; first_failed_at: number | null; order_key: string | null }>(
     `UPDATE jobs SET state = 'done', lease_until = NULL, lease_token = NULL, attempts = attempts + 1, note = $1
      WHERE id = $2 AND state = 'running' AND lease_token = $3
-     RETURNING kind, ref_id, attempts, first_failed_at`,
+     RETURNING kind, ref_id, attempts, first_failed_at, order_key`,
     [error, job.id, job.lease],
   );
   const held = rows[0];
   if (!held) throw new LeaseLostError(job.id);
+  if (held.order_key !== null) await readyNextInOrder(sql, held.order_key);
   let where: { app_id: string; record_id: string } | undefined;
   const detail = `gave up: ${error}`;
   if (held.kind === "delivery") {

@@ -6,9 +6,11 @@ import { inTransaction } from "./pg-connection.js";
  * The first creates the final shape of SQLite's schema after all its migrations (sqlite-schema.ts):
  * the same tables and column names, times as BIGINT epoch milliseconds, flags as BOOLEAN. What
  * differs, and why:
- * - jobs has no `ready` flag (SQLite keeps it by triggers): a claim decides readiness itself with
- *   NOT EXISTS on jobs_open, since a trigger here would read rows other transactions have not
- *   committed. jobs.lease_token: the token of the claim holding a running job (fencing).
+ * - jobs.ready is a hint, not SQLite's trigger-kept truth (a trigger here would read rows other
+ *   transactions have not committed): false only for a job known to wait behind an earlier one
+ *   of its order key, and kept under that key's advisory lock (pg-jobs.ts). A claim still decides
+ *   readiness itself with NOT EXISTS on jobs_open. jobs.lease_token: the token of the claim holding
+ *   a running job (fencing).
  * - recipients.seq keeps their insertion order (SQLite's rowid).
  * - channel_tokens: the LINE channel token the instances share.
  * - indexes on the columns that reference notifications, so deleting one (pruning) does not scan.
@@ -30,6 +32,9 @@ export const MIGRATIONS: readonly string[] = [
     -- Whose jobs run one at a time, in order_seq order (a LINE user's or group's events).
     order_key TEXT,
     order_seq BIGINT NOT NULL DEFAULT 0,
+    -- False only while the job is known to wait behind an earlier job of its order key: such jobs
+    -- stay out of the claim indexes, so a user's long backlog costs a claim nothing.
+    ready BOOLEAN NOT NULL DEFAULT true,
     note TEXT,
     created_at BIGINT NOT NULL,
     first_failed_at BIGINT,
@@ -37,8 +42,8 @@ export const MIGRATIONS: readonly string[] = [
     req_id TEXT
   );
   -- Claims: per kind, due pending jobs in run_at order (read until enough ready ones are found).
-  CREATE INDEX jobs_claim ON jobs (kind, run_at) WHERE state = 'pending';
-  CREATE INDEX jobs_next_due ON jobs (run_at) WHERE state = 'pending';
+  CREATE INDEX jobs_claim ON jobs (kind, run_at) WHERE state = 'pending' AND ready;
+  CREATE INDEX jobs_next_due ON jobs (run_at) WHERE state = 'pending' AND ready;
   -- Readiness: an ordered job runs only while no earlier job of its order key is unfinished.
   CREATE INDEX jobs_open ON jobs (order_key, order_seq, id) WHERE state <> 'done';
   -- Leases that lapsed (their worker died or stalled): taken over by the next claim.

@@ -34,6 +34,7 @@ import type {
   WebhookEventRow,
 } from "../relay-store.js";
 import {
+  LOCK_CLASS,
   PostgresOpenError,
   inTransaction,
   openPool,
@@ -51,6 +52,7 @@ import {
   countUnfinished,
   extendHeldLeases,
   holdLease,
+  lockOrderKeys,
   nextDueAt,
   releaseLapsedLeases,
   rescheduleLeasedJob,
@@ -107,8 +109,6 @@ const HEALTH_PROBE = `INSERT INTO store_health (id, checked_at) VALUES (1, $1) O
 /** How long a write check's answer is reused: /healthz may be asked every second by several monitors. */
 const WRITE_CHECK_INTERVAL_MS = 2_000;
 
-/** Advisory lock classes (two-key form, so they never meet the migration lock's one-key form). */
-const LOCK_CLASS = { channelToken: 0x72656c01, appRules: 0x72656c02, reminderRun: 0x72656c03 } as const;
 
 interface AcknowledgementDbRow {
   delivery_id: string;
@@ -423,6 +423,12 @@ export class PostgresStore implements RelayStore {
     const batch = [...first.values()];
     if (batch.length === 0) return { stored: 0, duplicates: 0 };
     return this.transaction(async (tx) => {
+      await lockOrderKeys(
+        tx,
+        batch.map((event) => event.sourceKey),
+      );
+      // A job is inserted blocked (ready = false) behind an unfinished earlier event of its user,
+      // stored before or in this same request; pg-jobs.ts says why that is safe under the lock.
       const { rowCount } = await tx.query(
         `WITH input AS (
            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::boolean[], $6::text[], $7::text[])
@@ -433,9 +439,11 @@ export class PostgresStore implements RelayStore {
            ON CONFLICT (event_id) DO NOTHING
            RETURNING event_id
          )
-         INSERT INTO jobs (id, kind, ref_id, state, attempts, run_at, order_key, order_seq, created_at)
-         SELECT input.job_id, 'webhook-event', input.event_id, 'pending', 0, $8, input.source_key, input.ts, $8
-         FROM input JOIN stored USING (event_id) ORDER BY input.position`,
+         INSERT INTO jobs (id, kind, ref_id, state, attempts, run_at, order_key, order_seq, created_at, ready)
+         SELECT i.job_id, 'webhook-event', i.event_id, 'pending', 0, $8, i.source_key, i.ts, $8,
+           NOT (row_number() OVER (PARTITION BY i.source_key ORDER BY i.ts, i.job_id) > 1
+                OR EXISTS (SELECT 1 FROM jobs e WHERE e.order_key = i.source_key AND e.state <> 'done' AND (e.order_seq, e.id) < (i.ts, i.job_id)))
+         FROM input AS i JOIN stored USING (event_id) ORDER BY i.position`,
         [
           batch.map((event) => event.eventId),
           batch.map((event) => event.type),
