@@ -46,7 +46,7 @@ export const RELAY_VERSION = "0.1.0";
 export interface RelayDeps {
   settings: Pick<
     RelaySettings,
-    "relaySecrets" | "lineChannelSecret" | "kintoneBaseUrl" | "timeZone" | "confirmTimeoutMs" | "replyDeadlineMs" | "welcomeText" | "language" | "giveUpAfterMs" | "monthlyPushCap"
+    "relaySecrets" | "lineChannelSecret" | "kintoneBaseUrl" | "timeZone" | "confirmTimeoutMs" | "replyDeadlineMs" | "welcomeText" | "language" | "giveUpAfterMs" | "monthlyPushCap" | "jobLeaseMs"
   >;
   store: RelayStore;
   kintone: KintoneClient;
@@ -93,6 +93,7 @@ export function createRelay(deps: RelayDeps): Relay {
     concurrency: deps.worker?.concurrency,
     retryBaseMs,
     giveUpAfterMs: settings.giveUpAfterMs,
+    leaseMs: settings.jobLeaseMs,
     onJobRan: hooks.jobRan,
     handlers: {
       notification: createNotificationHandler({

@@ -45,6 +45,11 @@ export interface RelaySettings {
    * instances can share it; absent: the embedded SQLite database in `dataDir`.
    */
   databaseUrl?: string;
+  /**
+   * RELAY_JOB_LEASE_MS: how long a worker's claim on a job lasts without renewal (default 30 s). A
+   * live worker renews it; when an instance dies, the others take its jobs over once it lapses.
+   */
+  jobLeaseMs?: number;
 }
 
 /** RFC 6750's b64token: what `Authorization: Bearer` may carry (Hono's bearerAuth refuses anything else). */
@@ -220,6 +225,7 @@ export function readSettings(env: NodeJS.ProcessEnv): SettingsResult {
   const confirmTimeoutMs = intSetting(env, "RELAY_CONFIRM_TIMEOUT_MS", 30_000, { min: 100, max: 600_000 }, problems);
   const replyDeadlineMs = intSetting(env, "RELAY_REPLY_DEADLINE_MS", 50_000, { min: 1_000, max: 60_000 }, problems);
   const giveUpAfterMs = intSetting(env, "RELAY_GIVE_UP_AFTER_MS", 24 * 60 * 60_000, { min: 1_000, max: 30 * 24 * 60 * 60_000 }, problems);
+  const jobLeaseMs = intSetting(env, "RELAY_JOB_LEASE_MS", 30_000, { min: 1_000, max: 600_000 }, problems);
   const retentionDays = intSetting(env, "RELAY_RETENTION_DAYS", 30, { min: 1, max: 3650 }, problems);
   const monthlyPushCap = get("RELAY_MONTHLY_PUSH_CAP") ? intSetting(env, "RELAY_MONTHLY_PUSH_CAP", 0, { min: 0, max: 1_000_000_000 }, problems) : undefined;
 
@@ -261,6 +267,7 @@ export function readSettings(env: NodeJS.ProcessEnv): SettingsResult {
       ...(kintoneWebhookToken ? { kintoneWebhookToken } : {}),
       ...(monthlyPushCap !== undefined ? { monthlyPushCap } : {}),
       ...(databaseUrl ? { databaseUrl } : {}),
+      jobLeaseMs,
     },
   };
 }

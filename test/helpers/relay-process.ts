@@ -13,7 +13,8 @@ export interface RelayProcess {
 const ROOT = join(import.meta.dirname, "../..");
 
 /** Starts the production entry `relay/src/server.ts` (what `npm start` runs when settings are present) in its own process, and waits until it listens. */
-export function startRelayProcess(env: Record<string, string>, cwd: string): Promise<RelayProcess> {
+export function startRelayProcess(env: Record<string, string>, cwd: string, options: { startTimeoutMs?: number } = {}): Promise<RelayProcess> {
+  const startTimeoutMs = options.startTimeoutMs ?? 20_000;
   // One process (node with tsx's loader), not the tsx CLI, which would put the relay in a child
   // process that a SIGKILL to the parent leaves running.
   const loader = pathToFileURL(join(ROOT, "node_modules/tsx/dist/loader.mjs")).href;
@@ -25,7 +26,7 @@ export function startRelayProcess(env: Record<string, string>, cwd: string): Pro
   let output = "";
   const exited = new Promise<number | string | null>((resolve) => child.once("exit", (code, signal) => resolve(signal ?? code)));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`relay did not start within 20 s:\n${output}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`relay did not start within ${startTimeoutMs / 1000} s:\n${output}`)), startTimeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /listening on (http:\/\/localhost:\d+)/.exec(output);

@@ -28,6 +28,7 @@ describe("readSettings", () => {
         dataDir: "./data",
         timeZone: "Asia/Tokyo",
         confirmTimeoutMs: 30_000,
+        jobLeaseMs: 30_000,
       }),
     });
   });
