@@ -66,7 +66,7 @@ export interface TransactionOptions {
  * Advisory lock classes, taken as pg_advisory_xact_lock(class, hashtext(key)): the two-key form,
  * so they never meet the migration lock's one-key form. Arbitrary constants ("rel" + n).
  */
-export const LOCK_CLASS = { channelToken: 0x72656c01, appRules: 0x72656c02, reminderRun: 0x72656c03, orderKey: 0x72656c04 } as const;
+export const LOCK_CLASS = { channelToken: 0x72656c01, appRules: 0x72656c02, reminderRun: 0x72656c03 } as const;
 
 /** The channel every instance of one database LISTENs on. */
 export const JOBS_CHANNEL = "relay_jobs";

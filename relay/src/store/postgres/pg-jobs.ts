@@ -1,7 +1,7 @@
 import { newId } from "../../ids.js";
 import { currentRequestId } from "../../log-context.js";
 import { LeaseLostError, type Job, type JobCount, type JobKind, type JobLease } from "../relay-store.js";
-import { LOCK_CLASS, type Sql } from "./pg-connection.js";
+import { JOBS_CHANNEL, type Sql } from "./pg-connection.js";
 
 /**
  * The job queue in PostgreSQL, shared by every instance on the database. Each function runs on
@@ -22,12 +22,21 @@ import { LOCK_CLASS, type Sql } from "./pg-connection.js";
  * waiting for its retry, jobs.ready keeps known-blocked jobs out of the claim indexes. It is a
  * hint that may say ready wrongly (the claim's NOT EXISTS still decides) but never says blocked
  * for a job that may run: it is false only when the job was inserted behind an unfinished earlier
- * one, and the transaction that ends a job makes its key's next job ready. Both take the order
- * key's advisory lock first, so each sees the other's commit: an insert and the end of the job it
- * waits behind cannot both miss each other.
+ * one, and the transaction that ends a job makes its key's next job ready. The two cannot miss
+ * each other: the insert locks the job it waits behind (FOR SHARE, until it commits), and the end
+ * of that job locks it too (its UPDATE, which waits for the insert's commit) before a second
+ * statement, with a snapshot taken after that lock, looks for the next job. An insert that meets
+ * a job being ended waits for that end and finds the job done (the lock re-reads the row).
+ *
+ * Bookkeeping statements outside a transaction set synchronous_commit = off for their own commit
+ * with set_config(…, true) in a CTE (PostgresStore.bookkeeping says why that is enough): one
+ * round trip instead of BEGIN, SET LOCAL, the statement and COMMIT.
  */
 
 export const ALL_JOB_KINDS: readonly JobKind[] = ["webhook-event", "notification", "delivery"];
+
+/** A CTE that makes its statement's own (implicit) transaction commit without waiting for the WAL flush. */
+export const BOOKKEEPING_CTE = `bookkeeping AS (SELECT set_config('synchronous_commit', 'off', true) AS off)`;
 
 /** The job carries the request id of the work inserting it (a request, or the job whose run creates it). */
 export async function insertJob(sql: Sql, kind: JobKind, refId: string, runAt: number): Promise<string> {
@@ -51,10 +60,17 @@ export async function insertJobs(sql: Sql, kind: JobKind, refIds: readonly strin
 
 /**
  * Ends a job held under `job.lease` (done, lease cleared), or throws LeaseLostError and changes
- * nothing. In a transaction, the row stays locked until the commit: the job cannot be taken over
+ * nothing; then, in a second statement, readies the next job of its order key. Runs in the
+ * caller's transaction: the row stays locked until the commit, so the job cannot be taken over
  * while the rest of the transaction writes what the job did.
  */
 export async function completeLeasedJob(sql: Sql, job: JobLease): Promise<void> {
+  const orderKey = await endLeasedJob(sql, job);
+  if (orderKey !== null) await sql.query(READY_NEXT_SQL, [orderKey]);
+}
+
+/** The first half of completeLeasedJob: the job done (or LeaseLostError); returns its order key. */
+export async function endLeasedJob(sql: Sql, job: JobLease): Promise<string | null> {
   const { rows } = await sql.query<{ order_key: string | null }>(
     `UPDATE jobs SET state = 'done', lease_until = NULL, lease_token = NULL WHERE id = $1 AND state = 'running' AND lease_token = $2
      RETURNING order_key`,
@@ -62,35 +78,24 @@ export async function completeLeasedJob(sql: Sql, job: JobLease): Promise<void> 
   );
   const done = rows[0];
   if (!done) throw new LeaseLostError(job.id);
-  if (done.order_key !== null) await readyNextInOrder(sql, done.order_key);
+  return done.order_key;
 }
 
 /**
- * Called in the transaction that ended a job of `orderKey`: the key's first unfinished job, if it
- * was inserted blocked, is ready now (a claim may take it once this commits). Under the key's lock,
- * taken before this statement's snapshot: an insert of the key that committed meanwhile is seen.
+ * The key ($1)'s first unfinished job is ready now, if it was inserted blocked (a claim may take it
+ * once this commits). Runs after the statement that ended a job of the key: that statement's row
+ * lock waited for any insert that had locked the job, so this one's snapshot sees its rows.
  */
-export async function readyNextInOrder(sql: Sql, orderKey: string): Promise<void> {
-  await sql.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [LOCK_CLASS.orderKey, orderKey]);
-  await sql.query(
-    `UPDATE jobs SET ready = true
-     WHERE id = (SELECT id FROM jobs WHERE order_key = $1 AND state <> 'done' ORDER BY order_seq, id LIMIT 1) AND state = 'pending' AND NOT ready`,
-    [orderKey],
-  );
-}
+export const READY_NEXT_SQL = `UPDATE jobs SET ready = true
+  WHERE id = (SELECT id FROM jobs WHERE order_key = $1 AND state <> 'done' ORDER BY order_seq, id LIMIT 1) AND state = 'pending' AND NOT ready`;
 
 /**
- * Takes the advisory locks of `orderKeys` (in one order, so two inserts cannot deadlock) before
- * jobs of those keys are inserted with their readiness (readyNextInOrder says why).
+ * SQL: whether a job of order key `key` at position (`seq`, `id`), in a statement that inserts it,
+ * must wait: an unfinished earlier job of its key exists. That job is locked FOR SHARE, so its end
+ * waits for this insert's commit (see above).
  */
-export async function lockOrderKeys(sql: Sql, orderKeys: readonly string[]): Promise<void> {
-  const keys = [...new Set(orderKeys)];
-  if (keys.length === 0) return;
-  await sql.query(
-    `SELECT pg_advisory_xact_lock($1, h) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY h) AS keys`,
-    [LOCK_CLASS.orderKey, keys],
-  );
-}
+export const blockedBehind = (key: string, seq: string, id: string): string =>
+  `EXISTS (SELECT 1 FROM jobs e WHERE e.order_key = ${key} AND e.state <> 'done' AND (e.order_seq, e.id) < (${seq}, ${id}) FOR SHARE)`;
 
 /** Checks that `job.lease` still holds the job and locks its row until the transaction ends. */
 export async function holdLease(sql: Sql, job: JobLease): Promise<void> {
@@ -99,25 +104,6 @@ export async function holdLease(sql: Sql, job: JobLease): Promise<void> {
     job.lease,
   ]);
   if (rowCount !== 1) throw new LeaseLostError(job.id);
-}
-
-/** How many lapsed leases one claim gives back at most (the index keeps each one a seek). */
-const LAPSED_PER_CLAIM = 256;
-
-/**
- * Running jobs of `kinds` whose lease lapsed by `now` (their worker died or stalled) become
- * pending again, lease cleared: the claim that follows in the same transaction can take them,
- * and their old holder's results are refused. Rows another transaction holds are skipped.
- */
-export async function releaseLapsedLeases(sql: Sql, now: number, kinds: readonly JobKind[]): Promise<number> {
-  const { rowCount } = await sql.query(
-    `UPDATE jobs SET state = 'pending', lease_until = NULL, lease_token = NULL, note = 'lease lapsed: taken over'
-     WHERE id = ANY(ARRAY(
-       SELECT id FROM jobs WHERE state = 'running' AND lease_until <= $1 AND kind = ANY($2::text[])
-       ORDER BY lease_until LIMIT $3 FOR UPDATE SKIP LOCKED))`,
-    [now, kinds, LAPSED_PER_CLAIM],
-  );
-  return rowCount ?? 0;
 }
 
 interface ClaimDbRow {
@@ -136,24 +122,36 @@ interface ClaimDbRow {
 const READY = `(j.order_key IS NULL OR NOT EXISTS (
   SELECT 1 FROM jobs e WHERE e.order_key = j.order_key AND e.state <> 'done' AND (e.order_seq, e.id) < (j.order_seq, j.id)))`;
 
+/** How many lapsed leases one claim looks at, at most (the index keeps each one a seek). */
+const LAPSED_PER_CLAIM = 256;
+
 /**
- * Per kind, jobs_claim read in run_at order until `limit` ready, unlocked, due jobs are found
- * (ready ones locked as they are found), then the earliest `limit` of them are leased. Cost: an
- * index range per kind, as long as the heads of the queue are ready.
+ * One bookkeeping statement: running jobs of `kinds` ($1) whose lease lapsed by `now` ($2; their
+ * worker died or stalled: jobs_leased) and, per kind, jobs_claim read in run_at order until
+ * `limit` ($3) ready, unlocked, due jobs are found; the earliest `limit` of both are leased under
+ * the new token ($4) until $5. A job taken over keeps its place (its run_at), and its old holder's
+ * results are refused. Rows another transaction holds are skipped. Cost: an index range per kind,
+ * as long as the heads of the queue are ready.
  */
 export const CLAIM_SQL = `
-  WITH due AS (
-    SELECT c.id FROM unnest($1::text[]) AS k(kind)
+  WITH ${BOOKKEEPING_CTE},
+  lapsed AS (
+    SELECT id, run_at FROM jobs WHERE state = 'running' AND lease_until <= $2 AND kind = ANY($1::text[])
+    ORDER BY lease_until LIMIT ${LAPSED_PER_CLAIM} FOR UPDATE SKIP LOCKED
+  ),
+  waiting AS (
+    SELECT c.id, c.run_at FROM unnest($1::text[]) AS k(kind)
     CROSS JOIN LATERAL (
       SELECT j.id, j.run_at FROM jobs j
       WHERE j.kind = k.kind AND j.state = 'pending' AND j.ready AND j.run_at <= $2 AND ${READY}
       ORDER BY j.run_at LIMIT $3
       FOR UPDATE SKIP LOCKED
     ) c
-    ORDER BY c.run_at LIMIT $3
-  )
-  UPDATE jobs SET state = 'running', lease_token = $4, lease_until = $5
-  FROM due WHERE jobs.id = due.id
+  ),
+  due AS (SELECT id, run_at FROM lapsed UNION ALL SELECT id, run_at FROM waiting ORDER BY run_at LIMIT $3)
+  UPDATE jobs SET state = 'running', lease_token = $4, lease_until = $5,
+    note = CASE WHEN jobs.state = 'running' THEN 'lease lapsed: taken over' ELSE jobs.note END
+  FROM due, bookkeeping WHERE jobs.id = due.id
   RETURNING jobs.id, jobs.kind, jobs.ref_id, jobs.attempts, jobs.created_at, jobs.first_failed_at, jobs.waiting_since, jobs.run_at, jobs.req_id`;
 
 export async function claimDueJobs(sql: Sql, now: number, leaseMs: number, kinds: readonly JobKind[], limit: number): Promise<Job[]> {
@@ -174,44 +172,49 @@ export async function claimDueJobs(sql: Sql, now: number, leaseMs: number, kinds
     }));
 }
 
-/** Gives a held job back to run at `runAt` (attempts + 1), or throws LeaseLostError. */
+/**
+ * Gives a held job back to run at `runAt` (attempts + 1), or throws LeaseLostError; one
+ * bookkeeping statement. A job due at once (`due`) wakes the instances (NOTIFY with its commit).
+ */
 export async function rescheduleLeasedJob(
   sql: Sql,
   job: JobLease,
   runAt: number,
   note: string,
-  outcome?: { failed: boolean; now: number },
+  outcome: { failed: boolean; now: number } | undefined,
+  due: boolean,
 ): Promise<void> {
-  const { rowCount } = outcome
-    ? await sql.query(
-        `UPDATE jobs SET state = 'pending', attempts = attempts + 1, run_at = $1, lease_until = NULL, lease_token = NULL, note = $2,
-           first_failed_at = CASE WHEN $3 THEN COALESCE(first_failed_at, $4) ELSE NULL END,
-           waiting_since = CASE WHEN $3 THEN NULL ELSE COALESCE(waiting_since, $4) END
-         WHERE id = $5 AND state = 'running' AND lease_token = $6`,
-        [runAt, note, outcome.failed, outcome.now, job.id, job.lease],
-      )
-    : await sql.query(
-        `UPDATE jobs SET state = 'pending', attempts = attempts + 1, run_at = $1, lease_until = NULL, lease_token = NULL, note = $2
-         WHERE id = $3 AND state = 'running' AND lease_token = $4`,
-        [runAt, note, job.id, job.lease],
-      );
-  if (rowCount !== 1) throw new LeaseLostError(job.id);
+  const clocks = outcome
+    ? `, first_failed_at = CASE WHEN $6 THEN COALESCE(first_failed_at, $7) ELSE NULL END,
+         waiting_since = CASE WHEN $6 THEN NULL ELSE COALESCE(waiting_since, $7) END`
+    : "";
+  const { rows } = await sql.query<{ n: number }>(
+    `WITH ${BOOKKEEPING_CTE},
+     moved AS (
+       UPDATE jobs SET state = 'pending', attempts = attempts + 1, run_at = $1, lease_until = NULL, lease_token = NULL, note = $2${clocks}
+       FROM bookkeeping WHERE id = $3 AND state = 'running' AND lease_token = $4 RETURNING id
+     )
+     SELECT (SELECT COUNT(*) FROM moved) AS n, (SELECT pg_notify('${JOBS_CHANNEL}', '') WHERE $5 AND EXISTS (SELECT 1 FROM moved)) IS NULL AS quiet`,
+    outcome ? [runAt, note, job.id, job.lease, due, outcome.failed, outcome.now] : [runAt, note, job.id, job.lease, due],
+  );
+  if (rows[0]?.n !== 1) throw new LeaseLostError(job.id);
 }
 
-/** Extends the leases still held; returns the jobs whose lease was lost. */
+/** Extends the leases still held (one bookkeeping statement); returns the jobs whose lease was lost. */
 export async function extendHeldLeases(sql: Sql, jobs: readonly JobLease[], until: number): Promise<JobLease[]> {
   if (jobs.length === 0) return [];
-  // Locked in id order: two calls over overlapping jobs cannot deadlock.
+  // In id order: two calls over the same jobs (the heartbeat, a claim) lock them in one order.
   const sorted = [...jobs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const { rows } = await sql.query<{ id: string; lease_token: string }>(
-    `UPDATE jobs SET lease_until = GREATEST(jobs.lease_until, $3)
-     FROM unnest($1::text[], $2::text[]) AS held(id, lease)
+    `WITH ${BOOKKEEPING_CTE}
+     UPDATE jobs SET lease_until = GREATEST(jobs.lease_until, $3)
+     FROM unnest($1::text[], $2::text[]) AS held(id, lease), bookkeeping
      WHERE jobs.id = held.id AND jobs.lease_token = held.lease AND jobs.state = 'running'
      RETURNING jobs.id, jobs.lease_token`,
     [sorted.map((job) => job.id), sorted.map((job) => job.lease), until],
   );
-  const kept = new Set(rows.map((row) => `${row.id}\n${row.lease_token}`));
-  return jobs.filter((job) => !kept.has(`${job.id}\n${job.lease}`));
+  const kept = new Set(rows.map((row) => `${row.id} ${row.lease_token}`));
+  return jobs.filter((job) => !kept.has(`${job.id} ${job.lease}`));
 }
 
 /**

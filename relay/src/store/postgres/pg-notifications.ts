@@ -1,4 +1,5 @@
 import { newId } from "../../ids.js";
+import { currentRequestId } from "../../log-context.js";
 import { ruleSetHash } from "../rule-set-hash.js";
 import {
   LeaseLostError,
@@ -14,8 +15,8 @@ import {
   type NotifiedTransitionClaim,
   type SkippedRecipient,
 } from "../relay-store.js";
-import type { Sql } from "./pg-connection.js";
-import { completeLeasedJob, insertJob, insertJobs, readyNextInOrder } from "./pg-jobs.js";
+import { JOBS_CHANNEL, type Sql } from "./pg-connection.js";
+import { READY_NEXT_SQL, completeLeasedJob, insertJob, insertJobs } from "./pg-jobs.js";
 
 /**
  * Notifications, their deliveries and dead letters: the SQL SqliteStore runs for them, written
@@ -129,10 +130,11 @@ export const toDeadLetter = (row: DeadLetterDbRow): DeadLetterRow => ({
 });
 
 /**
- * Inserts a pending notification and its job, unless one with `dedupKey` is pending already
- * (notifications_pending_once): then its id is returned and nothing is stored. Two instances
- * enqueueing the same change at once: the second insert waits for the first to commit, then
- * finds it.
+ * Inserts a pending notification (its rule set's text once per content) and its job in one
+ * statement, which wakes the instances (NOTIFY) when it commits; unless one with `dedupKey` is
+ * pending already (notifications_pending_once): then its id is returned and nothing is stored.
+ * Two instances enqueueing the same change at once: the second insert waits for the first to
+ * commit, then finds it. Runs on its own (committed at once) or in the caller's transaction.
  */
 export async function insertPendingNotification(
   sql: Sql,
@@ -140,40 +142,44 @@ export async function insertPendingNotification(
   dedupKey: string,
   now: number,
 ): Promise<{ id: string; duplicate: boolean }> {
-  const rulesHash = ruleSetHash(input.rules);
-  await sql.query(`INSERT INTO rule_set_contents (hash, rules, created_at) VALUES ($1, $2, $3) ON CONFLICT (hash) DO NOTHING`, [
-    rulesHash,
-    input.rules,
-    now,
-  ]);
-  // A pending twin that stops being pending between the insert and the look-up is retried once more.
+  // A pending twin that stops being pending between the insert and the look-up is retried.
   for (let attempt = 0; attempt < 3; attempt++) {
-    const id = newId("n");
-    const { rowCount } = await sql.query(
-      `INSERT INTO notifications (id, dedup_key, app_id, record_id, action, status, next_status, rules_hash, state, created_at, updated_at,
-                                  source, rules_version, rule_id, subject_date)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $9, $10, $11, $12, $13)
-       ON CONFLICT (dedup_key) WHERE state = 'pending' DO NOTHING`,
+    const { rows } = await sql.query<{ id: string | null }>(
+      `WITH content AS (
+         INSERT INTO rule_set_contents (hash, rules, created_at) VALUES ($8, $14, $9) ON CONFLICT (hash) DO NOTHING
+       ), inserted AS (
+         INSERT INTO notifications (id, dedup_key, app_id, record_id, action, status, next_status, rules_hash, state, created_at, updated_at,
+                                    source, rules_version, rule_id, subject_date)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $9, $10, $11, $12, $13)
+         ON CONFLICT (dedup_key) WHERE state = 'pending' DO NOTHING
+         RETURNING id
+       ), queued AS (
+         INSERT INTO jobs (id, kind, ref_id, state, attempts, run_at, created_at, req_id)
+         SELECT $15, 'notification', id, 'pending', 0, $9, $9, $16 FROM inserted
+         RETURNING ref_id
+       )
+       SELECT (SELECT ref_id FROM queued) AS id, (SELECT pg_notify('${JOBS_CHANNEL}', '') WHERE EXISTS (SELECT 1 FROM queued)) IS NULL AS quiet`,
       [
-        id,
+        newId("n"),
         dedupKey,
         input.appId,
         input.recordId,
         input.action,
         input.status,
         input.nextStatus,
-        rulesHash,
+        ruleSetHash(input.rules),
         now,
         input.source ?? "plugin",
         input.rulesVersion ?? null,
         input.ruleId ?? null,
         input.subjectDate ?? null,
+        input.rules,
+        newId("j"),
+        currentRequestId(),
       ],
     );
-    if (rowCount === 1) {
-      await insertJob(sql, "notification", id, now);
-      return { id, duplicate: false };
-    }
+    const id = rows[0]?.id;
+    if (id) return { id, duplicate: false };
     const twin = await pendingNotificationId(sql, dedupKey);
     if (twin) return { id: twin, duplicate: true };
   }
@@ -295,7 +301,7 @@ export async function deadLetterIn(sql: Sql, job: JobLease, error: string, now: 
   );
   const held = rows[0];
   if (!held) throw new LeaseLostError(job.id);
-  if (held.order_key !== null) await readyNextInOrder(sql, held.order_key);
+  if (held.order_key !== null) await sql.query(READY_NEXT_SQL, [held.order_key]);
   let where: { app_id: string; record_id: string } | undefined;
   const detail = `gave up: ${error}`;
   if (held.kind === "delivery") {

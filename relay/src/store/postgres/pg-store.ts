@@ -36,6 +36,7 @@ import type {
 import {
   LOCK_CLASS,
   PostgresOpenError,
+  JOBS_CHANNEL,
   inTransaction,
   openPool,
   sqlState,
@@ -51,10 +52,12 @@ import {
   countByState,
   countUnfinished,
   extendHeldLeases,
+  BOOKKEEPING_CTE,
+  READY_NEXT_SQL,
+  blockedBehind,
+  endLeasedJob,
   holdLease,
-  lockOrderKeys,
   nextDueAt,
-  releaseLapsedLeases,
   rescheduleLeasedJob,
 } from "./pg-jobs.js";
 import { JobsListener } from "./pg-listener.js";
@@ -179,11 +182,7 @@ export class PostgresStore implements RelayStore {
   }
 
   async enqueueNotification(input: NotificationInput, dedupKey: string, now: number): Promise<EnqueueResult> {
-    return this.transaction(async (tx) => {
-      const result = await insertPendingNotification(tx, input, dedupKey, now);
-      if (!result.duplicate) tx.notifyJobsAvailable();
-      return result;
-    });
+    return insertPendingNotification(this.sql, input, dedupKey, now);
   }
 
   async getNotification(id: string): Promise<NotificationRow | undefined> {
@@ -310,22 +309,16 @@ export class PostgresStore implements RelayStore {
   }
 
   /**
-   * In one transaction: running jobs of `kinds` whose lease lapsed become pending, then up to
-   * `limit` due, ready jobs are leased under a fresh token (pg-jobs.ts says how order holds).
+   * One statement: running jobs of `kinds` whose lease lapsed are taken over, and up to `limit`
+   * due, ready jobs are leased under a fresh token (pg-jobs.ts says how order holds).
    */
   async claimJobs(now: number, leaseMs: number, kinds: readonly JobKind[], limit: number): Promise<Job[]> {
     if (limit < 1 || kinds.length === 0) return [];
-    return this.bookkeeping(async (tx) => {
-      await releaseLapsedLeases(tx, now, kinds);
-      return claimDueJobs(tx, now, leaseMs, kinds, limit);
-    });
+    return claimDueJobs(this.sql, now, leaseMs, kinds, limit);
   }
 
   async retryJob(job: JobLease, runAt: number, note: string, outcome?: { failed: boolean; now: number }): Promise<void> {
-    await this.bookkeeping(async (tx) => {
-      await rescheduleLeasedJob(tx, job, runAt, note, outcome);
-      if (runAt <= (outcome?.now ?? Date.now())) tx.notifyJobsAvailable();
-    });
+    await rescheduleLeasedJob(this.sql, job, runAt, note, outcome, runAt <= (outcome?.now ?? Date.now()));
   }
 
   async nextDueIn(now: number): Promise<number | undefined> {
@@ -382,8 +375,7 @@ export class PostgresStore implements RelayStore {
   }
 
   async extendLeases(jobs: readonly JobLease[], until: number): Promise<JobLease[]> {
-    if (jobs.length === 0) return [];
-    return this.bookkeeping((tx) => extendHeldLeases(tx, jobs, until));
+    return extendHeldLeases(this.sql, jobs, until);
   }
 
   onJobsAvailable(listener: () => void): () => void {
@@ -422,43 +414,39 @@ export class PostgresStore implements RelayStore {
     for (const event of events) if (!first.has(event.eventId)) first.set(event.eventId, event);
     const batch = [...first.values()];
     if (batch.length === 0) return { stored: 0, duplicates: 0 };
-    return this.transaction(async (tx) => {
-      await lockOrderKeys(
-        tx,
-        batch.map((event) => event.sourceKey),
-      );
-      // A job is inserted blocked (ready = false) behind an unfinished earlier event of its user,
-      // stored before or in this same request; pg-jobs.ts says why that is safe under the lock.
-      const { rowCount } = await tx.query(
-        `WITH input AS (
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::boolean[], $6::text[], $7::text[])
-             WITH ORDINALITY AS t(event_id, type, source_key, ts, redelivery, body, job_id, position)
-         ), stored AS (
-           INSERT INTO webhook_events (event_id, type, source_key, timestamp, received_at, redelivery, body)
-           SELECT event_id, type, source_key, ts, $8, redelivery, body FROM input ORDER BY position
-           ON CONFLICT (event_id) DO NOTHING
-           RETURNING event_id
-         )
+    // A job is inserted blocked (ready = false) behind an unfinished earlier event of its user,
+    // stored before or in this same request (pg-jobs.ts says why that is safe). One statement,
+    // committed (and fsynced) on its own, with its NOTIFY.
+    const { rows } = await this.sql.query<{ stored: number }>(
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::boolean[], $6::text[], $7::text[])
+           WITH ORDINALITY AS t(event_id, type, source_key, ts, redelivery, body, job_id, position)
+       ), stored AS (
+         INSERT INTO webhook_events (event_id, type, source_key, timestamp, received_at, redelivery, body)
+         SELECT event_id, type, source_key, ts, $8, redelivery, body FROM input ORDER BY position
+         ON CONFLICT (event_id) DO NOTHING
+         RETURNING event_id
+       ), queued AS (
          INSERT INTO jobs (id, kind, ref_id, state, attempts, run_at, order_key, order_seq, created_at, ready)
          SELECT i.job_id, 'webhook-event', i.event_id, 'pending', 0, $8, i.source_key, i.ts, $8,
-           NOT (row_number() OVER (PARTITION BY i.source_key ORDER BY i.ts, i.job_id) > 1
-                OR EXISTS (SELECT 1 FROM jobs e WHERE e.order_key = i.source_key AND e.state <> 'done' AND (e.order_seq, e.id) < (i.ts, i.job_id)))
-         FROM input AS i JOIN stored USING (event_id) ORDER BY i.position`,
-        [
-          batch.map((event) => event.eventId),
-          batch.map((event) => event.type),
-          batch.map((event) => event.sourceKey),
-          batch.map((event) => event.timestamp),
-          batch.map((event) => event.redelivery),
-          batch.map((event) => event.body),
-          batch.map(() => newId("j")),
-          now,
-        ],
-      );
-      const stored = rowCount ?? 0;
-      if (stored > 0) tx.notifyJobsAvailable();
-      return { stored, duplicates: events.length - stored };
-    });
+           NOT (row_number() OVER (PARTITION BY i.source_key ORDER BY i.ts, i.job_id) > 1 OR ${blockedBehind("i.source_key", "i.ts", "i.job_id")})
+         FROM input AS i JOIN stored USING (event_id) ORDER BY i.position
+         RETURNING 1
+       )
+       SELECT (SELECT COUNT(*) FROM queued) AS stored, (SELECT pg_notify('${JOBS_CHANNEL}', '') WHERE EXISTS (SELECT 1 FROM queued)) IS NULL AS quiet`,
+      [
+        batch.map((event) => event.eventId),
+        batch.map((event) => event.type),
+        batch.map((event) => event.sourceKey),
+        batch.map((event) => event.timestamp),
+        batch.map((event) => event.redelivery),
+        batch.map((event) => event.body),
+        batch.map(() => newId("j")),
+        now,
+      ],
+    );
+    const stored = rows[0]?.stored ?? 0;
+    return { stored, duplicates: events.length - stored };
   }
 
   async getWebhookEvent(eventId: string): Promise<WebhookEventRow | undefined> {
@@ -493,19 +481,21 @@ export class PostgresStore implements RelayStore {
 
   async finishWebhookEvent(job: JobLease, eventId: string, outcome: string, changes: WebhookEventChanges = {}): Promise<void> {
     await this.bookkeeping(async (tx) => {
-      await completeLeasedJob(tx, job);
-      await tx.query(`UPDATE webhook_events SET state = 'done', outcome = $1, replied = replied OR $2 WHERE event_id = $3`, [
-        outcome,
-        changes.replied === true,
-        eventId,
-      ]);
+      const orderKey = await endLeasedJob(tx, job);
+      // The user's next event is made ready in the statement that ends the event (after the one
+      // above, for its snapshot: pg-jobs.ts).
+      await tx.query(
+        `WITH next AS (${READY_NEXT_SQL} RETURNING id)
+         UPDATE webhook_events SET state = 'done', outcome = $2, replied = replied OR $3 WHERE event_id = $4`,
+        [orderKey, outcome, changes.replied === true, eventId],
+      );
       if (changes.user) await this.upsertUserState(tx, changes.user.userId, changes.user.state, changes.user.at);
       if (changes.group) await this.upsertGroupState(tx, changes.group.groupId, changes.group.kind, changes.group.state, changes.group.at, changes.group.name);
     });
   }
 
   async markReplied(eventId: string): Promise<void> {
-    await this.bookkeeping((tx) => tx.query(`UPDATE webhook_events SET replied = true WHERE event_id = $1`, [eventId]));
+    await this.sql.query(`WITH ${BOOKKEEPING_CTE} UPDATE webhook_events SET replied = true FROM bookkeeping WHERE event_id = $1`, [eventId]);
   }
 
   async getAcknowledgement(key: AcknowledgementKey): Promise<AcknowledgementRow | undefined> {
@@ -735,7 +725,6 @@ export class PostgresStore implements RelayStore {
       if (rowCount === 0) return { duplicate: true };
       if (!notification) return { duplicate: false };
       const enqueued = await insertPendingNotification(tx, notification.input, notification.dedupKey, now);
-      if (!enqueued.duplicate) tx.notifyJobsAvailable();
       await tx.query(`UPDATE kintone_webhooks SET notification_id = $1 WHERE id = $2`, [enqueued.id, receipt.id]);
       return { duplicate: false, notificationId: enqueued.id };
     });
@@ -796,7 +785,6 @@ export class PostgresStore implements RelayStore {
         if (!notification.duplicate) enqueued++;
       }
       await tx.query(`UPDATE reminder_runs SET enqueued = $1 WHERE app_id = $2 AND rule_id = $3 AND day = $4`, [enqueued, appId, ruleId, day]);
-      if (enqueued > 0) tx.notifyJobsAvailable();
       return { claimed: true, enqueued };
     });
   }
