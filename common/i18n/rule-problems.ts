@@ -18,11 +18,14 @@ export interface RuleProblemTexts {
   notADateTimeField(label: string): string;
   notATextField(label: string): string;
   notWritable(label: string): string;
+  actionWithWriteBack: string;
+  askReasonWithoutAction: string;
+  processManagementOff: string;
 }
 
 const en: RuleProblemTexts = {
   lineIdFormat: (id) => `"${id}" is not a LINE ID: a user, group or room ID is U, C or R followed by 32 characters 0-9 a-f.`,
-  noRecipients: "Nobody would get this message: choose a field holding LINE IDs, or enter a fixed LINE ID.",
+  noRecipients: "Nobody would get this message: choose a field holding LINE IDs, enter a fixed LINE ID, or send to the record's assignees or to kintone users.",
   unknownField: (code) => `"${code}" is not a field of this app (deleted, or its code changed): remove it or pick another field.`,
   unknownPlaceholder: (name) => `{{${name}}} names no field of this app: it would be sent as an empty text. Fix the field code.`,
   notANumber: (value, label) => `"${value}" is not a number, and "${label}" is a number field.`,
@@ -34,11 +37,14 @@ const en: RuleProblemTexts = {
   notADateTimeField: (label) => `"${label}" is not a date-time field: the time of the tap needs one.`,
   notATextField: (label) => `"${label}" is not a single-line text field: the LINE name needs one.`,
   notWritable: (label) => `"${label}" cannot take a text value: pick a text, radio button or drop-down field.`,
+  actionWithWriteBack: "A button either takes a process step (action) or writes back to the record (writeBack), not both: make two buttons.",
+  askReasonWithoutAction: "Asking for a reason needs an action: the reason is posted as a comment just before the step is taken.",
+  processManagementOff: "Process management is off in this app, so records have no assignees and no actions: turn it on in the app's settings, or remove this.",
 };
 
 const ja: RuleProblemTexts = {
   lineIdFormat: (id) => `「${id}」はLINEのIDではありません。ユーザー・グループ・トークルームのIDは、U・C・Rのいずれかに続けて0～9とa～fの32文字です。`,
-  noRecipients: "このメッセージを受け取る人がいません。LINE IDが入るフィールドを選ぶか、固定のLINE IDを入力してください。",
+  noRecipients: "このメッセージを受け取る人がいません。LINE IDが入るフィールドを選ぶか、固定のLINE IDを入力するか、レコードの作業者やkintoneユーザーを宛先にしてください。",
   unknownField: (code) => `「${code}」はこのアプリのフィールドではありません（削除されたか、フィールドコードが変わりました）。削除するか、別のフィールドを選んでください。`,
   unknownPlaceholder: (name) => `{{${name}}} に当たるフィールドがこのアプリにありません。このままでは空の文字列で送られます。フィールドコードを直してください。`,
   notANumber: (value, label) => `「${value}」は数値ではありません。「${label}」は数値のフィールドです。`,
@@ -50,6 +56,9 @@ const ja: RuleProblemTexts = {
   notADateTimeField: (label) => `「${label}」は日時のフィールドではありません。タップした日時には日時のフィールドが必要です。`,
   notATextField: (label) => `「${label}」は文字列（1行）のフィールドではありません。LINEの表示名には文字列（1行）のフィールドが必要です。`,
   notWritable: (label) => `「${label}」には文字列を書き込めません。文字列・ラジオボタン・ドロップダウンのフィールドを選んでください。`,
+  actionWithWriteBack: "1つのボタンでは、プロセスのアクション（action）とレコードへの書き込み（writeBack）を同時に指定できません。ボタンを分けてください。",
+  askReasonWithoutAction: "理由の入力（askReason）にはアクション（action）の指定が必要です。理由はアクションの実行直前にコメントとして投稿されます。",
+  processManagementOff: "このアプリではプロセス管理が無効なため、作業者もアクションもありません。アプリの設定でプロセス管理を有効にするか、この指定を削除してください。",
 };
 
 export const RULE_PROBLEM_CATALOGUE: Record<Language, RuleProblemTexts> = { ja, en };
@@ -57,7 +66,7 @@ export const RULE_PROBLEM_CATALOGUE: Record<Language, RuleProblemTexts> = { ja, 
 /** Kinds of JSON value, as a refusal names them ("must be a number, not a string"). */
 export type ValueKind = "string" | "number" | "int" | "boolean" | "array" | "object" | "null" | "true" | "false" | "other";
 /** What a list holds, for "must have at most 3 buttons". */
-export type ListNoun = "rules" | "buttons" | "conditions" | "fields" | "IDs" | "actions" | "statuses" | "items";
+export type ListNoun = "rules" | "buttons" | "conditions" | "fields" | "IDs" | "users" | "actions" | "statuses" | "items";
 
 /**
  * Refusals of the rule set's shape (parseRuleSet: the schema's type, length, format and enum
@@ -100,7 +109,7 @@ const KIND_JA: Record<string, string> = {
   record: "オブジェクト", null: "null", true: "true", false: "false", other: "別の値",
 };
 const NOUN_JA: Record<ListNoun, string> = {
-  rules: "ルール", buttons: "ボタン", conditions: "条件", fields: "フィールド", IDs: "ID", actions: "アクション", statuses: "ステータス", items: "項目",
+  rules: "ルール", buttons: "ボタン", conditions: "条件", fields: "フィールド", IDs: "ID", users: "ユーザー", actions: "アクション", statuses: "ステータス", items: "項目",
 };
 const got = (text: string, ja: boolean) => (text === "" ? "" : ja ? `（入力値：${text}）` : ` (got ${text})`);
 

@@ -3,6 +3,7 @@
  * settings page (before Save, and on opening saved rules) and in the relay (which refuses them):
  *
  * - without the app's form: fixed LINE IDs that are not U/C/R + 32 hex; a rule that sends to nobody;
+ *   a button that both takes a process step and writes back, or asks a reason without a step;
  * - with the app's form fields: fields that no longer exist or changed type (anywhere in a rule),
  *   `{{placeholders}}` that name no field, condition values that the field's type cannot hold
  *   (a number, a date, an option of the list).
@@ -46,11 +47,18 @@ export function checkRuleSet(ruleSet: RuleSet, fields?: FieldProperties): RulePr
   };
   ruleSet.rules.forEach((rule, i) => {
     const at = (...rest: (string | number)[]) => ["rules", i, ...rest];
-    if (rule.recipients.fields.length === 0 && rule.recipients.ids.length === 0) {
+    const { fields: recipientFields, ids, assignees, users = [] } = rule.recipients;
+    if (recipientFields.length === 0 && ids.length === 0 && assignees !== true && users.length === 0) {
       add(at("recipients"), (t) => t.noRecipients);
     }
-    rule.recipients.ids.forEach((id, k) => {
+    ids.forEach((id, k) => {
       if (!LINE_ID_PATTERN.test(id)) add(at("recipients", "ids", k), (t) => t.lineIdFormat(id));
+    });
+    rule.buttons.forEach((button, j) => {
+      // The step acts as the tapping user, a write-back as Administrator (the API token): one
+      // button doing both would mix the two, and its write would move the revision the step needs.
+      if (button.action !== undefined && button.writeBack !== undefined) add(at("buttons", j, "writeBack"), (t) => t.actionWithWriteBack);
+      if (button.askReason === true && button.action === undefined) add(at("buttons", j, "askReason"), (t) => t.askReasonWithoutAction);
     });
     if (fields) checkAgainstForm(rule, fields, at, add);
   });
@@ -82,6 +90,17 @@ function checkAgainstForm(
     const say = valueProblem(condition, property);
     if (say) add(at("when", key, k, "value"), say);
   });
+
+  // Assignees and actions exist only with process management on: kintone lists its STATUS field
+  // with `enabled: false` when it is off (a form without the entry says nothing either way).
+  const status = Object.values(fields).find((property) => property.type === "STATUS");
+  const processOff = status !== undefined && (status as { enabled?: unknown }).enabled === false;
+  if (processOff) {
+    if (rule.recipients.assignees === true) add(at("recipients", "assignees"), (t) => t.processManagementOff);
+    rule.buttons.forEach((button, j) => {
+      if (button.action !== undefined) add(at("buttons", j, "action"), (t) => t.processManagementOff);
+    });
+  }
 
   rule.recipients.fields.forEach((code, k) => {
     const property = field(code);

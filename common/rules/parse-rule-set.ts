@@ -110,6 +110,7 @@ const LIST_NOUNS: Record<string, ListNoun> = {
   any: "conditions",
   fields: "fields",
   ids: "IDs",
+  users: "users",
   actions: "actions",
   from: "statuses",
   to: "statuses",

@@ -3,7 +3,7 @@
  * drift. `npm run schema` writes it to rule-set.schema.json; a test checks the committed file.
  */
 import { z } from "zod";
-import { conditionOps, conditionSchema, ruleSetSchema } from "./rule-set.js";
+import { buttonSchema, conditionOps, conditionSchema, ruleSetSchema } from "./rule-set.js";
 
 const DESCRIPTION = [
   "Rule set v1 for the kintone -> LINE relay: which process-management actions notify whom, with",
@@ -26,6 +26,12 @@ export function buildRuleSetJsonSchema(): Record<string, unknown> {
       if (ctx.zodSchema === conditionSchema) {
         ctx.jsonSchema.if = { properties: { op: { enum: [...opsNeedingValue] } }, required: ["op"] };
         ctx.jsonSchema.then = { required: ["value"] };
+      }
+      // check-rule-set.ts's button rules, per item too: a step or a write-back, not both; a reason only before a step.
+      if (ctx.zodSchema === buttonSchema) {
+        ctx.jsonSchema.not = { required: ["action", "writeBack"] };
+        ctx.jsonSchema.if = { properties: { askReason: { const: true } }, required: ["askReason"] };
+        ctx.jsonSchema.then = { required: ["action"] };
       }
     },
   }) as Record<string, unknown>;

@@ -10,6 +10,8 @@ import { isValidTimeZone } from "../kintone/date-time.js";
 
 const fieldCode = z.string().min(1).max(128);
 const lineId = z.string().min(1).max(64);
+/** A kintone user's login name (CREATOR.code, STATUS_ASSIGNEE[].code). */
+const kintoneUserCode = z.string().min(1).max(128);
 
 export const conditionOps = [
   "eq",
@@ -46,11 +48,23 @@ export const writeBackSchema = z.strictObject({
   comment: z.string().max(65_535).optional(),
 });
 
+/**
+ * A button either writes an acknowledgement back (`writeBack`, with the relay's API token) or takes
+ * a process-management step as the kintone user who taps it (`action`, with that user's own
+ * OAuth token; kintone checks that they are the assignee). Never both: the two act as different
+ * kintone users, and a write-back would move the revision the step was decided on.
+ * check-rule-set.ts refuses a button with both, and `askReason` without `action`.
+ */
 export const buttonSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "must be 1-32 of A-Z a-z 0-9 _ -"),
   label: z.string().min(1).max(40),
   writeBack: writeBackSchema.optional(),
+  /** Shown after the tap: for a write-back, instead of the default thanks; for an action, once the step was taken. */
   reply: z.string().min(1).max(5000).optional(),
+  /** The process-management action (its name as the app's process settings spell it) a tap runs as the tapping user. */
+  action: z.string().min(1).max(200).optional(),
+  /** With `action`: ask the user for a reason first, post it as their comment on the record, then take the step. */
+  askReason: z.boolean().optional(),
 });
 
 /**
@@ -82,6 +96,14 @@ export const ruleSchema = z.strictObject({
   recipients: z.strictObject({
     fields: z.array(fieldCode).max(20),
     ids: z.array(lineId).max(500),
+    /**
+     * The record's assignees after the change (its STATUS_ASSIGNEE), each reached on the LINE
+     * account they linked to their kintone user; an assignee who has not linked is listed as
+     * "not linked" and not sent to.
+     */
+    assignees: z.boolean().optional(),
+    /** kintone users (login names), reached the same way. */
+    users: z.array(kintoneUserCode).max(100).optional(),
   }),
   message: z.strictObject({
     title: z.string().min(1).max(400),
