@@ -34,6 +34,30 @@ export interface RelayTexts {
   tooManyCodes: string;
   codeRecordMissing: string;
   codeWriteFailed: string;
+  /**
+   * Approvals: a button with an `action` takes a process step as the kintone user who tapped it.
+   * `{{action}}` stands for the action's name, `{{reason}}` for kintone's refusal.
+   */
+  stepDone: string;
+  /** A second tap on a button whose step this user took already. */
+  stepRepeated: string;
+  /** The status or revision moved on before the step: someone else acted (GAIA_IL03, GAIA_CO02). */
+  stepAlreadyDone: string;
+  /** kintone says the user is not (or no longer) an assignee (GAIA_NT01). */
+  stepNotYours: string;
+  /** The tapper has no kintone account linked. */
+  connectFirst: string;
+  /** kintone refused the linked user's token (revoked, expired): the link must be made again. */
+  connectAgain: string;
+  askReason: string;
+  /** The user sent "cancel" instead of a reason. */
+  reasonCancelled: string;
+  /** Above the quick replies naming the next assignee's candidates. */
+  chooseAssignee: string;
+  /** kintone needs a next assignee the relay cannot offer (none of the candidates is a user). */
+  chooseAssigneeInKintone: string;
+  /** kintone refused the step for another reason. */
+  stepRefused: string;
 }
 
 const ja: RelayTexts = {
@@ -49,6 +73,17 @@ const ja: RelayTexts = {
   tooManyCodes: "間違ったコードが続いたため、受け付けを一時停止しています。15分ほどしてからもう一度お試しください。",
   codeRecordMissing: "このコードを発行したレコードはすでに存在しないため、連携できませんでした。コードを渡した担当者にお問い合わせください。",
   codeWriteFailed: "ただいま連携を記録できませんでした。コードはまだ使えます。少し時間をおいて、同じコードをもう一度送ってください。",
+  stepDone: "「{{action}}」を実行しました。",
+  stepRepeated: "この操作はすでに受け付けています。",
+  stepAlreadyDone: "このレコードはすでに他の方が処理したため、何も変更しませんでした。",
+  stepNotYours: "この操作は、もうあなたの担当ではありません。",
+  connectFirst: "この操作には、kintoneのアカウントとの連携が必要です。このトークに「connect」と送信して連携してから、もう一度ボタンを押してください。",
+  connectAgain: "kintoneとの連携が切れています。このトークに「connect」と送信してもう一度連携してから、ボタンを押し直してください。",
+  askReason: "「{{action}}」の理由を、10分以内にこのトークに送信してください。取りやめる場合は「キャンセル」と送信してください。",
+  reasonCancelled: "取りやめました。レコードは変更していません。",
+  chooseAssignee: "次の作業者を選んでください。",
+  chooseAssigneeInKintone: "次の作業者をここでは選べません。kintoneで操作してください。",
+  stepRefused: "kintoneがこの操作を受け付けませんでした（{{reason}}）。kintoneでレコードを確認してください。",
 };
 
 const en: RelayTexts = {
@@ -64,6 +99,17 @@ const en: RelayTexts = {
   tooManyCodes: "Too many wrong codes. Please wait 15 minutes and try again.",
   codeRecordMissing: "The record this code was made for no longer exists, so nothing was connected. Please contact the person who gave you the code.",
   codeWriteFailed: "Your account could not be connected just now. The code still works: please try again in a little while with the same code.",
+  stepDone: "Done: “{{action}}” was taken.",
+  stepRepeated: "You already took this step.",
+  stepAlreadyDone: "Someone else already took this step, so nothing was changed.",
+  stepNotYours: "This step is no longer yours to take.",
+  connectFirst: "To do this, connect your kintone account first: send “connect” in this chat, then tap the button again.",
+  connectAgain: "Your kintone connection has expired. Send “connect” in this chat to connect again, then tap the button again.",
+  askReason: "Please send the reason for “{{action}}” in this chat within 10 minutes. Send “cancel” to stop.",
+  reasonCancelled: "Stopped. The record was not changed.",
+  chooseAssignee: "Who takes the next step? Choose below.",
+  chooseAssigneeInKintone: "The next assignee cannot be chosen here. Please take this step in kintone.",
+  stepRefused: "kintone did not accept this step ({{reason}}). Please check the record in kintone.",
 };
 
 export const RELAY_TEXT_CATALOGUE: Record<Language, RelayTexts> = { ja, en };
