@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { asLanguage, type Language } from "../../common/i18n/relay-texts.js";
 import { isValidTimeZone } from "../../common/kintone/date-time.js";
+import { decodeTokenKey } from "./links/token-box.js";
 
 /**
  * The relay's settings, read once from the environment (and `.env`) at start-up. Every problem
@@ -50,6 +51,26 @@ export interface RelaySettings {
    * live worker renews it; when an instance dies, the others take its jobs over once it lapses.
    */
   jobLeaseMs?: number;
+  /**
+   * Connecting kintone users to LINE users (kintone OAuth + LINE account link), so the relay can
+   * act as them; absent: no /connect routes, no `connect` command, nothing acts as a user.
+   */
+  userLinking?: UserLinkingSettings;
+}
+
+/** The OAuth settings, all of them or none (docs/approvals.md). */
+export interface UserLinkingSettings {
+  /** KINTONE_OAUTH_CLIENT_ID / _SECRET: the OAuth client the cybozu.com administrator added. */
+  clientId: string;
+  clientSecret: string;
+  /** RELAY_PUBLIC_URL: where phones reach the relay; the redirect URI is `{publicUrl}/connect/kintone/callback`. */
+  publicUrl: string;
+  /** KINTONE_LINK_APP_ID: the app the relay adds a record to with the user's token, to learn who they are. */
+  linkAppId: string;
+  /** RELAY_TOKEN_KEY as given (so the logger can redact it); `decodeTokenKey` gives its 32 bytes. */
+  tokenKey: string;
+  /** LINE_ACCESS_BASE_URL: LINE's account-link page (default https://access.line.me). */
+  lineAccessBaseUrl: string;
 }
 
 /** RFC 6750's b64token: what `Authorization: Bearer` may carry (Hono's bearerAuth refuses anything else). */
@@ -239,6 +260,8 @@ export function readSettings(env: NodeJS.ProcessEnv): SettingsResult {
   const databaseProblem = databaseUrl === undefined ? undefined : postgresUrlProblem(databaseUrl);
   if (databaseProblem) problems.push(`RELAY_DATABASE_URL: ${databaseProblem}`);
 
+  const userLinking = readUserLinking(env, problems);
+
   const languageRaw = get("RELAY_LANGUAGE") ?? "ja";
   const relayLanguage = asLanguage(languageRaw) ?? "ja";
   if (!asLanguage(languageRaw)) problems.push(`RELAY_LANGUAGE: must be ja or en, got "${languageRaw}"`);
@@ -268,8 +291,65 @@ export function readSettings(env: NodeJS.ProcessEnv): SettingsResult {
       ...(monthlyPushCap !== undefined ? { monthlyPushCap } : {}),
       ...(databaseUrl ? { databaseUrl } : {}),
       jobLeaseMs,
+      ...(userLinking ? { userLinking } : {}),
     },
   };
+}
+
+const USER_LINKING_KEYS = ["KINTONE_OAUTH_CLIENT_ID", "KINTONE_OAUTH_CLIENT_SECRET", "RELAY_PUBLIC_URL", "KINTONE_LINK_APP_ID", "RELAY_TOKEN_KEY"] as const;
+
+const USER_LINKING_WHY: Record<(typeof USER_LINKING_KEYS)[number], string> = {
+  KINTONE_OAUTH_CLIENT_ID: "the OAuth client's ID from cybozu.com common administration",
+  KINTONE_OAUTH_CLIENT_SECRET: "the OAuth client's secret from cybozu.com common administration",
+  RELAY_PUBLIC_URL: "where phones reach the relay, e.g. https://relay.example.com",
+  KINTONE_LINK_APP_ID: "the kintone app the relay adds a record to, to learn who connects",
+  RELAY_TOKEN_KEY: "32 random bytes, base64 or hex: encrypts the stored kintone tokens",
+};
+
+/**
+ * The OAuth settings that let kintone users connect their LINE account: none of them (the feature
+ * is off), or all of them, else one line per missing one. Secrets are never echoed.
+ */
+function readUserLinking(env: NodeJS.ProcessEnv, problems: string[]): UserLinkingSettings | undefined {
+  const get = (name: string) => env[name]?.trim() || undefined;
+  const set = USER_LINKING_KEYS.filter((name) => get(name) !== undefined);
+  let lineAccessBaseUrl = "https://access.line.me";
+  const accessRaw = get("LINE_ACCESS_BASE_URL");
+  if (accessRaw) {
+    try {
+      lineAccessBaseUrl = parseUrl(accessRaw, { httpsUnlessLocal: true });
+    } catch (error) {
+      problems.push(`LINE_ACCESS_BASE_URL: ${(error as Error).message}`);
+    }
+  }
+  if (set.length === 0) return undefined;
+  const before = problems.length;
+  for (const name of USER_LINKING_KEYS) {
+    if (!set.includes(name)) {
+      problems.push(`${name}: missing (${USER_LINKING_WHY[name]}; connecting kintone users needs all of ${USER_LINKING_KEYS.join(", ")}: ${set.join(", ")} ${set.length === 1 ? "is" : "are"} set)`);
+    }
+  }
+  const clientId = get("KINTONE_OAUTH_CLIENT_ID") ?? "";
+  if (/\s/.test(clientId)) problems.push("KINTONE_OAUTH_CLIENT_ID: must not contain spaces (copy the client ID from cybozu.com common administration)");
+  let publicUrl = "";
+  const publicRaw = get("RELAY_PUBLIC_URL");
+  if (publicRaw) {
+    try {
+      publicUrl = parseUrl(publicRaw, { httpsUnlessLocal: true });
+      if (new URL(publicRaw).search !== "") problems.push("RELAY_PUBLIC_URL: must not have a query (?…): the relay adds its paths to it");
+    } catch (error) {
+      problems.push(`RELAY_PUBLIC_URL: ${(error as Error).message} (phones open it: kintone's redirect URI is {RELAY_PUBLIC_URL}/connect/kintone/callback)`);
+    }
+  }
+  const linkAppId = get("KINTONE_LINK_APP_ID") ?? "";
+  if (linkAppId && !/^[1-9][0-9]*$/.test(linkAppId)) problems.push(`KINTONE_LINK_APP_ID: must be the app's number (the ID in its URL /k/<ID>/), got "${linkAppId}"`);
+  const tokenKey = get("RELAY_TOKEN_KEY") ?? "";
+  if (tokenKey && !decodeTokenKey(tokenKey)) {
+    // Never echoed: it is the key.
+    problems.push("RELAY_TOKEN_KEY: must be 32 random bytes written as 64 hex digits or as base64 (e.g. the output of `openssl rand -base64 32`)");
+  }
+  if (problems.length > before) return undefined;
+  return { clientId, clientSecret: get("KINTONE_OAUTH_CLIENT_SECRET") ?? "", publicUrl, linkAppId, tokenKey, lineAccessBaseUrl };
 }
 
 /** Why a RELAY_DATABASE_URL cannot be used (never echoing it: it may hold a password), or undefined. */

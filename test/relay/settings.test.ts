@@ -168,3 +168,60 @@ describe("start-up with bad settings", () => {
     }
   });
 });
+
+describe("readSettings: connecting kintone users (OAuth)", () => {
+  const oauth = {
+    KINTONE_OAUTH_CLIENT_ID: "l.1.abcdef",
+    KINTONE_OAUTH_CLIENT_SECRET: "client-secret-never-echoed",
+    RELAY_PUBLIC_URL: "https://relay.example.com/",
+    KINTONE_LINK_APP_ID: "42",
+    RELAY_TOKEN_KEY: "q".repeat(43) + "=",
+  };
+
+  it("is off without any of its settings, and on with all of them", () => {
+    const off = readSettings(valid);
+    expect(off.ok && off.settings.userLinking).toBeUndefined();
+    const on = readSettings({ ...valid, ...oauth });
+    expect(on.ok && on.settings.userLinking).toEqual({
+      clientId: "l.1.abcdef",
+      clientSecret: "client-secret-never-echoed",
+      publicUrl: "https://relay.example.com",
+      linkAppId: "42",
+      tokenKey: oauth.RELAY_TOKEN_KEY,
+      lineAccessBaseUrl: "https://access.line.me",
+    });
+    const hex = readSettings({ ...valid, ...oauth, RELAY_TOKEN_KEY: "0f".repeat(32), RELAY_PUBLIC_URL: "http://127.0.0.1:8787", LINE_ACCESS_BASE_URL: "http://localhost:9000" });
+    expect(hex.ok && hex.settings.userLinking).toMatchObject({ publicUrl: "http://127.0.0.1:8787", lineAccessBaseUrl: "http://localhost:9000" });
+  });
+
+  it("names each missing one when only some are set", () => {
+    const result = readSettings({ ...valid, KINTONE_OAUTH_CLIENT_ID: "l.1.abcdef", RELAY_PUBLIC_URL: "https://relay.example.com" });
+    const problems = result.ok ? [] : result.problems;
+    expect(problems.map((problem) => problem.split(":")[0])).toEqual(["KINTONE_OAUTH_CLIENT_SECRET", "KINTONE_LINK_APP_ID", "RELAY_TOKEN_KEY"]);
+    expect(problems[0]).toMatch(/KINTONE_OAUTH_CLIENT_ID, RELAY_PUBLIC_URL are set/);
+  });
+
+  it("refuses a bad value in one line each, never echoing the secret or the key", () => {
+    const badKey = "not-32-bytes-" + "z".repeat(10);
+    const result = readSettings({
+      ...valid,
+      ...oauth,
+      RELAY_PUBLIC_URL: "http://relay.example.com",
+      KINTONE_LINK_APP_ID: "app-7",
+      RELAY_TOKEN_KEY: badKey,
+      LINE_ACCESS_BASE_URL: "ftp://access.line.me",
+    });
+    const problems = result.ok ? [] : result.problems;
+    expect(problems).toEqual([
+      expect.stringMatching(/^LINE_ACCESS_BASE_URL: must use https/),
+      expect.stringMatching(/^RELAY_PUBLIC_URL: must use https .*connect\/kintone\/callback/),
+      'KINTONE_LINK_APP_ID: must be the app\'s number (the ID in its URL /k/<ID>/), got "app-7"',
+      expect.stringMatching(/^RELAY_TOKEN_KEY: must be 32 random bytes/),
+    ]);
+    expect(problems.join("\n")).not.toContain(badKey);
+    expect(problems.join("\n")).not.toContain(oauth.KINTONE_OAUTH_CLIENT_SECRET);
+    // 31 bytes of base64 is not a key either.
+    const short = readSettings({ ...valid, ...oauth, RELAY_TOKEN_KEY: Buffer.alloc(31, 7).toString("base64") });
+    expect(short.ok).toBe(false);
+  });
+});
