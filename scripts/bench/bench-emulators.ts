@@ -7,8 +7,9 @@ import { listen } from "../../emulators/listen.js";
 /**
  * The LINE and kintone emulators behind the benchmarked relay, in their own process (their
  * request handling must not stall the load generator's event loop), plus a control port for the
- * benchmark: records to notify, the postback data LINE received in pushes, reply tokens as LINE
- * puts them in webhook events, and counts. Prints one JSON line with the three URLs.
+ * benchmark: records to notify, the postback data LINE received in pushes, the pushes themselves
+ * (recipients, retry key), reply tokens as LINE puts them in webhook events, and counts. Prints
+ * one JSON line with the three URLs.
  */
 const channelSecret = process.env.BENCH_CHANNEL_SECRET ?? "";
 const accessToken = process.env.BENCH_LINE_TOKEN ?? "";
@@ -40,6 +41,16 @@ const control = new Hono()
     return c.json(taps);
   })
   .post("/reply-tokens", (c) => c.json(Array.from({ length: Number(c.req.query("count") ?? 0) }, () => line.issueReplyToken())))
+  // Pushes and multicasts LINE accepted from index `from` of its deliveries on (replies skipped):
+  // recipients and retry key each, so a caller can check each recipient got exactly one.
+  .get("/pushes", (c) => {
+    const from = Number(c.req.query("from") ?? 0);
+    const pushes = line.delivered
+      .slice(from)
+      .filter((delivery) => delivery.kind !== "reply")
+      .map((delivery) => ({ to: delivery.to, retryKey: delivery.retryKey ?? null, at: delivery.at }));
+    return c.json({ next: line.delivered.length, pushes });
+  })
   .get("/stats", (c) => c.json({ replies: line.delivered.filter((d) => d.kind === "reply").length, pushes: line.delivered.filter((d) => d.kind !== "reply").length }))
   // The emulators record every request for tests; over a benchmark that is only memory.
   .post("/forget-requests", (c) => {
