@@ -4,7 +4,7 @@
  * "after accepting" variants let the request take effect and then lose or replace the answer.
  */
 
-export type FaultKind = "push" | "multicast" | "reply" | "token" | "profile" | "summary" | "any";
+export type FaultKind = "push" | "multicast" | "reply" | "token" | "profile" | "summary" | "linkToken" | "any";
 /** What a request is, for matching faults; "validate", "quota" and "other" match only "any". */
 export type RequestKind = Exclude<FaultKind, "any"> | "validate" | "quota" | "other";
 

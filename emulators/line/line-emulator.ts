@@ -3,6 +3,15 @@ import type { ServerResponse } from "node:http";
 import { Hono, type Context } from "hono";
 import { AccessTokenRegistry, type EmulatedChannel, type IssuedToken } from "./access-tokens.js";
 import { FaultPlan, type FailOptions, type FaultKind, type RequestKind } from "./fault-injection.js";
+import {
+  BrowserSessions,
+  createAccessApp,
+  LinkTokenRegistry,
+  SESSION_COOKIE,
+  type AccountLinkVisit,
+  type IssuedLinkToken,
+} from "./account-link.js";
+import { WebhookDelivery, type SentWebhook, type WebhookEventPayload, type WebhookTarget } from "./webhook-delivery.js";
 import { checkMessageLimits, isPushTarget, isUserId } from "./message-limits.js";
 import { lineContract } from "./contract/line-contract.js";
 import { dedupeIssues, validatorFor, type ValidationIssue } from "./schema-validator.js";
@@ -11,8 +20,10 @@ import { dedupeIssues, validatorFor, type ValidationIssue } from "./schema-valid
  * An emulator of the parts of the LINE Platform the relay uses: push / multicast / reply with
  * LINE's validation (the contract generated from @line/bot-sdk's types, contract/, + documented
  * limits), retry keys, reply
- * tokens, channel access tokens, profiles, quota, and scripted faults. `app` is a Hono app that
- * never listens by itself: serve it with emulators/listen.ts, or call `app.request()`.
+ * tokens, channel access tokens, profiles, quota, account link (link tokens, the account-link page
+ * and the `accountLink` webhook event: account-link.ts), and scripted faults. `app` (api.line.me)
+ * and `accessApp` (access.line.me) are Hono apps that never listen by themselves: serve them with
+ * emulators/listen.ts, or call `app.request()`.
  */
 
 export interface LineEmulatorOptions {
@@ -24,6 +35,10 @@ export interface LineEmulatorOptions {
   replyTokenTtlMs?: number;
   /** Monthly message quota (GET /v2/bot/message/quota); "none": no limit. Default 1,000,000. */
   monthlyQuota?: number | "none";
+  /** The bot's user ID, sent as `destination` in webhooks. */
+  botUserId?: string;
+  /** How long a webhook POST may take before the emulator gives up (default 5,000 ms). */
+  webhookTimeoutMs?: number;
 }
 
 export interface RecordedRequest {
@@ -98,10 +113,14 @@ export const LINE_MESSAGES = {
   authHeaderRequired: "Authorization header required. Must follow the scheme, 'Authorization: Bearer <ACCESS TOKEN>'",
   authFailed: "Authentication failed. Confirm that the access token in the authorization header is valid.",
   invalidReplyToken: "Invalid reply token",
+  invalidUserIdParameter: "The value for the 'userId' parameter is invalid",
   retryKeyAccepted: "The retry key is already accepted",
   monthlyLimit: "You have reached your monthly limit.",
   notFound: "Not found",
 } as const;
+
+/** The bot user ID webhooks name as `destination` unless the options say otherwise. */
+export const DEFAULT_BOT_USER_ID = "U" + "0b07".repeat(8);
 
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
 const RETRY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -138,6 +157,7 @@ function classify(method: string, path: string): RequestKind {
   if (path.startsWith("/v2/bot/message/quota")) return "quota";
   if (path.startsWith("/v2/bot/profile/") || /^\/v2\/bot\/group\/[^/]+\/member\/[^/]+$/.test(path)) return "profile";
   if (/^\/v2\/bot\/group\/[^/]+\/summary$/.test(path)) return "summary";
+  if (method === "POST" && /^\/v2\/bot\/user\/[^/]+\/linkToken$/.test(path)) return "linkToken";
   return "other";
 }
 
@@ -199,6 +219,26 @@ export function createLineEmulator(options: LineEmulatorOptions = {}) {
   let monthlyQuota: number | "none" = options.monthlyQuota ?? 1_000_000;
   let totalUsage = 0;
   let messageCounter = 600_000_000_000_000_000n;
+  const linkTokens = new LinkTokenRegistry(now);
+  const browserSessions = new BrowserSessions();
+  const accountLinkVisits: AccountLinkVisit[] = [];
+  const webhooks = new WebhookDelivery({
+    now,
+    destination: options.botUserId ?? DEFAULT_BOT_USER_ID,
+    defaultChannelSecret: () => {
+      const first = channels[0];
+      if (!first) throw new Error("the emulator has no channel to sign webhooks with: pass channelSecret to setWebhook");
+      return first.channelSecret;
+    },
+    timeoutMs: options.webhookTimeoutMs ?? 5_000,
+  });
+
+  /** A reply token as a webhook event carries it: works once, within replyTokenTtlMs. */
+  function issueReplyToken(source: ReplyTokenSource = {}): string {
+    const token = randomBytes(16).toString("hex");
+    replyTokens.set(token, { issuedAt: now(), used: false, source: { ...source } });
+    return token;
+  }
 
   const app = new Hono();
 
@@ -476,6 +516,32 @@ export function createLineEmulator(options: LineEmulatorOptions = {}) {
     return answer(c, { status: 200, body: { groupId, groupName: summary.groupName, ...(summary.pictureUrl ? { pictureUrl: summary.pictureUrl } : {}) } });
   });
 
+  // ---- account link ----
+  // Issue link token: https://developers.line.biz/en/reference/messaging-api/#issue-link-token
+  // (no request body; 200 {linkToken}, valid 10 minutes, single use). A malformed user ID answers
+  // 400 "The value for the 'userId' parameter is invalid", LINE's wording for a bad userId path
+  // parameter (the error example of #link-rich-menu-to-user). Any well-formed ID gets a token:
+  // the emulator does not know who is a friend of the bot.
+  app.post("/v2/bot/user/:userId/linkToken", (c) => {
+    const auth = authenticate(c);
+    if ("status" in auth) return answer(c, auth);
+    if (c.req.header("x-line-retry-key") !== undefined) {
+      return answer(c, { status: 400, body: { message: "X-Line-Retry-Key is not supported by this API" } });
+    }
+    const userId = c.req.param("userId");
+    if (!isUserId(userId)) return answer(c, { status: 400, body: { message: LINE_MESSAGES.invalidUserIdParameter } });
+    return answer(c, { status: 200, body: { linkToken: linkTokens.issue(userId).linkToken } });
+  });
+
+  const accessApp = createAccessApp({
+    now,
+    linkTokens,
+    sessions: browserSessions,
+    webhooks,
+    issueReplyToken,
+    visits: accountLinkVisits,
+  });
+
   // ---- channel access tokens ----
   function readForm(c: Context, path: string): { form: Record<string, string> } | Answer {
     const contentType = c.req.header("content-type") ?? "";
@@ -553,10 +619,46 @@ export function createLineEmulator(options: LineEmulatorOptions = {}) {
     },
 
     /** A reply token as a webhook event would carry it: works once, within replyTokenTtlMs. */
-    issueReplyToken(source: ReplyTokenSource = {}): string {
-      const token = randomBytes(16).toString("hex");
-      replyTokens.set(token, { issuedAt: now(), used: false, source: { ...source } });
-      return token;
+    issueReplyToken,
+
+    // ---- account link and webhooks ----
+    /** access.line.me: the account-link page (GET /dialog/bot/accountLink) and the test-only GET /login?user=<userId>. */
+    accessApp,
+    /** The bot user ID webhooks carry as `destination`. */
+    botUserId: options.botUserId ?? DEFAULT_BOT_USER_ID,
+    /** Link tokens issued by POST /v2/bot/user/{userId}/linkToken, with when they were used. */
+    get issuedLinkTokens(): readonly IssuedLinkToken[] {
+      return linkTokens.issued;
+    },
+    /** Every visit to the account-link page and what came of it. */
+    accountLinkVisits,
+    /** Every webhook POST the emulator made: bytes, signature, the receiver's status. */
+    get sentWebhooks(): readonly SentWebhook[] {
+      return webhooks.sent;
+    },
+    /** Where LINE sends webhooks (the console's webhook URL); the secret defaults to the first channel's. */
+    setWebhook(target: WebhookTarget): void {
+      webhooks.setTarget(target);
+    },
+    /** No webhook URL: LINE sends nothing. */
+    clearWebhook(): void {
+      webhooks.setTarget(undefined);
+    },
+    /**
+     * Sends these events as they are, in one body signed like every webhook; undefined when no
+     * webhook is set. Build common properties with newWebhookEventId and issueReplyToken.
+     */
+    sendWebhookEvents(events: WebhookEventPayload[]): Promise<SentWebhook | undefined> {
+      return webhooks.send(events);
+    },
+    /** The Cookie header value of a browser logged in to LINE as this user (as GET /login sets it). */
+    sessionCookie(userId: string): string {
+      if (!isUserId(userId)) throw new Error(`not a LINE user ID: ${userId}`);
+      return `${SESSION_COOKIE}=${browserSessions.open(userId)}`;
+    },
+    /** Every unused link token expires now. */
+    expireAllLinkTokens(): void {
+      linkTokens.expireAll();
     },
 
     /** A valid token without the OAuth round trip. */
@@ -619,13 +721,20 @@ export function createLineEmulator(options: LineEmulatorOptions = {}) {
       faults.drop(kind, count, dropOptions.afterAccepting ?? false);
     },
 
-    /** Forgets recordings, pending faults, retry keys, reply tokens and quota usage; keeps channels, tokens, profiles, blocks. */
+    /**
+     * Forgets recordings, pending faults, retry keys, reply tokens, link tokens, account-link visits,
+     * sent webhooks and quota usage; keeps channels, tokens, profiles, blocks, browser sessions and
+     * the webhook URL.
+     */
     reset(): void {
       requests.length = 0;
       delivered.length = 0;
       faults.clear();
       retryKeys.clear();
       replyTokens.clear();
+      linkTokens.clear();
+      accountLinkVisits.length = 0;
+      webhooks.clear();
       totalUsage = 0;
     },
   };
