@@ -9,8 +9,11 @@ import pg from "pg";
 export interface TestPostgres {
   /** The connection URL of `dbName` on this server. */
   url(dbName: string): string;
-  /** Creates a database no one used before and returns its URL. */
-  newDatabase(): Promise<string>;
+  /**
+   * Creates a database no one used before and returns its URL: empty, or a copy of `template`
+   * (a database of this server no one is connected to, e.g. one a store already migrated).
+   */
+  newDatabase(options?: { template?: string }): Promise<string>;
   /** Stops the server (and removes its data) or, on TEST_DATABASE_URL, drops the databases made here. */
   stop(): Promise<void>;
 }
@@ -63,9 +66,9 @@ async function onServer(admin: URL, stopServer: () => Promise<void>): Promise<Te
   let serial = 0;
   return {
     url,
-    async newDatabase() {
+    async newDatabase(options = {}) {
       const name = `relay_test_${process.pid}_${Date.now().toString(36)}_${serial++}`;
-      await client.query(`CREATE DATABASE ${name}`);
+      await client.query(`CREATE DATABASE ${name}${options.template ? ` TEMPLATE ${client.escapeIdentifier(options.template)}` : ""}`);
       created.push(name);
       return url(name);
     },
