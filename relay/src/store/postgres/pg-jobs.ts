@@ -48,16 +48,6 @@ export async function insertJob(sql: Sql, kind: JobKind, refId: string, runAt: n
   return id;
 }
 
-/** Several jobs of one kind in one statement (a dispatch's deliveries). */
-export async function insertJobs(sql: Sql, kind: JobKind, refIds: readonly string[], runAt: number): Promise<void> {
-  if (refIds.length === 0) return;
-  await sql.query(
-    `INSERT INTO jobs (id, kind, ref_id, state, attempts, run_at, created_at, req_id)
-     SELECT id, $1, ref_id, 'pending', 0, $2, $2, $3 FROM unnest($4::text[], $5::text[]) AS t(id, ref_id)`,
-    [kind, runAt, currentRequestId(), refIds.map(() => newId("j")), refIds],
-  );
-}
-
 /**
  * Ends a job held under `job.lease` (done, lease cleared), or throws LeaseLostError and changes
  * nothing; then, in a second statement, readies the next job of its order key. Runs in the

@@ -16,7 +16,7 @@ import {
   type SkippedRecipient,
 } from "../relay-store.js";
 import { JOBS_CHANNEL, type Sql } from "./pg-connection.js";
-import { READY_NEXT_SQL, completeLeasedJob, insertJob, insertJobs } from "./pg-jobs.js";
+import { READY_NEXT_SQL, insertJob } from "./pg-jobs.js";
 
 /**
  * Notifications, their deliveries and dead letters: the SQL SqliteStore runs for them, written
@@ -209,64 +209,66 @@ export async function dispatchIn(
   now: number,
   notified: NotifiedTransitionClaim[],
 ): Promise<boolean> {
-  await completeLeasedJob(sql, job);
-  const { rows } = await sql.query<{ app_id: string; record_id: string }>(
-    `UPDATE notifications SET state = 'dispatched', detail = $1, updated_at = $2 WHERE id = $3 AND state = 'pending' RETURNING app_id, record_id`,
-    [`${deliveries.length} deliveries, ${skipped.length} recipients skipped`, now, id],
+  // The job's end (fenced) and the notification's, in one statement: a notification job has no order key.
+  const { rows } = await sql.query<{ held: boolean; app_id: string | null; record_id: string | null }>(
+    `WITH done AS (
+       UPDATE jobs SET state = 'done', lease_until = NULL, lease_token = NULL WHERE id = $1 AND state = 'running' AND lease_token = $2 RETURNING id
+     ), notification AS (
+       UPDATE notifications SET state = 'dispatched', detail = $3, updated_at = $4 WHERE id = $5 AND state = 'pending' AND EXISTS (SELECT 1 FROM done)
+       RETURNING app_id, record_id
+     )
+     SELECT EXISTS (SELECT 1 FROM done) AS held, (SELECT app_id FROM notification) AS app_id, (SELECT record_id FROM notification) AS record_id`,
+    [job.id, job.lease, `${deliveries.length} deliveries, ${skipped.length} recipients skipped`, now, id],
   );
-  const notification = rows[0];
-  if (!notification) return false;
-  if (deliveries.length > 0) {
-    await sql.query(
-      `INSERT INTO deliveries (id, notification_id, app_id, record_id, rule_id, rule_name, method, recipients, body, retry_key, buttons,
-                               state, attempts, created_at, updated_at)
-       SELECT d.id, $1, $2, $3, d.rule_id, d.rule_name, d.method, d.recipients, d.body, d.retry_key, d.buttons, 'pending', 0, $4, $4
-       FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
-         WITH ORDINALITY AS d(id, rule_id, rule_name, method, recipients, body, retry_key, buttons, position)
-       ORDER BY d.position`,
-      [
-        id,
-        notification.app_id,
-        notification.record_id,
-        now,
-        deliveries.map((plan) => plan.id),
-        deliveries.map((plan) => plan.ruleId),
-        deliveries.map((plan) => plan.ruleName),
-        deliveries.map((plan) => plan.method),
-        deliveries.map((plan) => JSON.stringify(plan.to)),
-        deliveries.map((plan) => plan.body),
-        deliveries.map((plan) => plan.retryKey),
-        deliveries.map((plan) => plan.buttons),
-      ],
-    );
-  }
+  const ended = rows[0];
+  if (!ended?.held) throw new LeaseLostError(job.id);
+  if (ended.app_id === null || ended.record_id === null) return false;
+  const notification = { app_id: ended.app_id, record_id: ended.record_id };
   // Recipients in the order SQLite inserts them (each delivery's, then the skipped ones): seq keeps it.
   const recipients = [
     ...deliveries.flatMap((plan) => plan.to.map((to) => ({ ruleId: plan.ruleId, recipientId: to, deliveryId: plan.id as string | null, state: "pending", detail: null as string | null }))),
     ...skipped.map((skip) => ({ ruleId: skip.ruleId, recipientId: skip.recipientId, deliveryId: null, state: skip.state, detail: skip.detail })),
   ];
-  if (recipients.length > 0) {
-    await sql.query(
-      `INSERT INTO recipients (notification_id, rule_id, recipient_id, delivery_id, state, detail)
+  // The deliveries, their recipients (and the skipped ones) and one job per delivery, in one
+  // statement (the recipients' foreign keys are checked at its end, the deliveries inserted).
+  await sql.query(
+    `WITH delivery AS (
+       INSERT INTO deliveries (id, notification_id, app_id, record_id, rule_id, rule_name, method, recipients, body, retry_key, buttons,
+                               state, attempts, created_at, updated_at)
+       SELECT d.id, $1, $2, $3, d.rule_id, d.rule_name, d.method, d.recipients, d.body, d.retry_key, d.buttons, 'pending', 0, $4, $4
+       FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
+         WITH ORDINALITY AS d(id, rule_id, rule_name, method, recipients, body, retry_key, buttons, position)
+       ORDER BY d.position
+     ), recipient AS (
+       INSERT INTO recipients (notification_id, rule_id, recipient_id, delivery_id, state, detail)
        SELECT $1, r.rule_id, r.recipient_id, r.delivery_id, r.state, r.detail
-       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS r(rule_id, recipient_id, delivery_id, state, detail, position)
+       FROM unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[]) WITH ORDINALITY AS r(rule_id, recipient_id, delivery_id, state, detail, position)
        ORDER BY r.position
-       ON CONFLICT DO NOTHING`,
-      [
-        id,
-        recipients.map((r) => r.ruleId),
-        recipients.map((r) => r.recipientId),
-        recipients.map((r) => r.deliveryId),
-        recipients.map((r) => r.state),
-        recipients.map((r) => r.detail),
-      ],
-    );
-  }
-  await insertJobs(
-    sql,
-    "delivery",
-    deliveries.map((plan) => plan.id),
-    now,
+       ON CONFLICT DO NOTHING
+     )
+     INSERT INTO jobs (id, kind, ref_id, state, attempts, run_at, created_at, req_id)
+     SELECT j.id, 'delivery', j.ref_id, 'pending', 0, $4, $4, $18 FROM unnest($19::text[], $5::text[]) AS j(id, ref_id)`,
+    [
+      id,
+      notification.app_id,
+      notification.record_id,
+      now,
+      deliveries.map((plan) => plan.id),
+      deliveries.map((plan) => plan.ruleId),
+      deliveries.map((plan) => plan.ruleName),
+      deliveries.map((plan) => plan.method),
+      deliveries.map((plan) => JSON.stringify(plan.to)),
+      deliveries.map((plan) => plan.body),
+      deliveries.map((plan) => plan.retryKey),
+      deliveries.map((plan) => plan.buttons),
+      recipients.map((r) => r.ruleId),
+      recipients.map((r) => r.recipientId),
+      recipients.map((r) => r.deliveryId),
+      recipients.map((r) => r.state),
+      recipients.map((r) => r.detail),
+      currentRequestId(),
+      deliveries.map(() => newId("j")),
+    ],
   );
   // The replay guard, in this same transaction: the deliveries above and these rows commit
   // together or not at all (see SqliteStore). A claim that finds the row moved on since it was

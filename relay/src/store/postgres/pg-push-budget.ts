@@ -1,11 +1,10 @@
-import type { PushReservation, PushUsage } from "../relay-store.js";
+import { LeaseLostError, type JobLease, type PushReservation, type PushUsage } from "../relay-store.js";
 import type { Sql } from "./pg-connection.js";
 
 /**
  * RELAY_MONTHLY_PUSH_CAP in PostgreSQL (table push_months), as sqlite-push-budget.ts does it.
- * Each function runs inside the caller's transaction, after the caller checked (and locked) the
- * job's lease. The month's row is locked (FOR UPDATE) before it is read, so the instances decide
- * one reservation at a time and never push past the cap together.
+ * Each function runs inside the caller's transaction. The month's row is locked before it is
+ * read, so the instances decide one reservation at a time and never push past the cap together.
  */
 
 interface DeliveryBudgetRow {
@@ -13,35 +12,53 @@ interface DeliveryBudgetRow {
   push_month: string | null;
 }
 
+/** The month's row, created if needed and locked until the transaction ends (the upsert locks it). */
 async function lockMonth(sql: Sql, month: string): Promise<{ pushed: number; line_limited_at: number | null }> {
-  await sql.query(`INSERT INTO push_months (month) VALUES ($1) ON CONFLICT (month) DO NOTHING`, [month]);
   const { rows } = await sql.query<{ pushed: number; line_limited_at: number | null }>(
-    `SELECT pushed, line_limited_at FROM push_months WHERE month = $1 FOR UPDATE`,
+    `INSERT INTO push_months (month) VALUES ($1) ON CONFLICT (month) DO UPDATE SET month = excluded.month RETURNING pushed, line_limited_at`,
     [month],
   );
   const row = rows[0];
-  if (!row) throw new Error(`push month ${month} vanished`);
+  if (!row) throw new Error(`push month ${month} could not be read`);
   return row;
 }
 
-/** True for the first caller of the month only: its "cap reached" is logged, nobody else's. */
-async function claimCapReport(sql: Sql, month: string, now: number): Promise<boolean> {
-  const { rowCount } = await sql.query(`UPDATE push_months SET cap_reported_at = $1 WHERE month = $2 AND cap_reported_at IS NULL`, [now, month]);
-  return rowCount === 1;
+/**
+ * The delivery, its recipients and its job end `capped` with `detail`; returns whether this is the
+ * month's first cap report (its "cap reached" is logged once, by whichever instance got here first).
+ */
+async function markCapped(sql: Sql, jobId: string, deliveryId: string, month: string, detail: string, now: number): Promise<boolean> {
+  const { rows } = await sql.query<{ first: boolean }>(
+    `WITH delivery AS (
+       UPDATE deliveries SET state = 'capped', detail = $1, updated_at = $2 WHERE id = $3 AND state = 'pending'
+     ), recipients AS (
+       UPDATE recipients SET state = 'capped', detail = $1 WHERE delivery_id = $3 AND state = 'pending'
+     ), job AS (
+       UPDATE jobs SET state = 'done', lease_until = NULL, lease_token = NULL WHERE id = $4
+     ), report AS (
+       UPDATE push_months SET cap_reported_at = $2 WHERE month = $5 AND cap_reported_at IS NULL RETURNING month
+     )
+     SELECT EXISTS (SELECT 1 FROM report) AS first`,
+    [detail, now, deliveryId, jobId, month],
+  );
+  return rows[0]?.first === true;
 }
 
-async function markCapped(sql: Sql, jobId: string, deliveryId: string, detail: string, now: number): Promise<void> {
-  await sql.query(`UPDATE deliveries SET state = 'capped', detail = $1, updated_at = $2 WHERE id = $3 AND state = 'pending'`, [detail, now, deliveryId]);
-  await sql.query(`UPDATE recipients SET state = 'capped', detail = $1 WHERE delivery_id = $2 AND state = 'pending'`, [detail, deliveryId]);
-  await sql.query(`UPDATE jobs SET state = 'done', lease_until = NULL, lease_token = NULL WHERE id = $1`, [jobId]);
-}
-
-export async function reservePushIn(sql: Sql, jobId: string, deliveryId: string, month: string, cap: number | null, now: number): Promise<PushReservation> {
-  const { rows } = await sql.query<DeliveryBudgetRow>(`SELECT recipients, push_month FROM deliveries WHERE id = $1`, [deliveryId]);
+/** Runs after the caller locked the job's row under its lease (or throws LeaseLostError). */
+export async function reservePushIn(sql: Sql, job: JobLease, deliveryId: string, month: string, cap: number | null, now: number): Promise<PushReservation> {
+  // The lease check, its row lock and the delivery's reservation in one read.
+  const { rows } = await sql.query<{ found: boolean } & Partial<DeliveryBudgetRow>>(
+    `SELECT d.id IS NOT NULL AS found, d.recipients, d.push_month
+     FROM jobs j LEFT JOIN deliveries d ON d.id = $3
+     WHERE j.id = $1 AND j.state = 'running' AND j.lease_token = $2
+     FOR NO KEY UPDATE OF j`,
+    [job.id, job.lease, deliveryId],
+  );
   const delivery = rows[0];
-  if (!delivery) throw new Error(`no delivery ${deliveryId}`);
+  if (!delivery) throw new LeaseLostError(job.id);
+  if (!delivery.found || delivery.recipients === undefined) throw new Error(`no delivery ${deliveryId}`);
   // An earlier attempt reserved it (a retry after 5xx, a dead letter retried): LINE may have it already.
-  if (delivery.push_month !== null) return { kind: "push", month: delivery.push_month };
+  if (delivery.push_month !== null && delivery.push_month !== undefined) return { kind: "push", month: delivery.push_month };
   const count = (JSON.parse(delivery.recipients) as unknown[]).length;
   const usage = await lockMonth(sql, month);
   const limited = usage.line_limited_at !== null;
@@ -51,11 +68,14 @@ export async function reservePushIn(sql: Sql, jobId: string, deliveryId: string,
     const detail = limited
       ? `not sent: LINE said the channel reached its monthly limit in ${month}`
       : `not sent: RELAY_MONTHLY_PUSH_CAP ${cap} reached in ${month} (${usage.pushed} pushed, ${count} more needed)`;
-    await markCapped(sql, jobId, deliveryId, detail, now);
-    return { kind: "capped", reason: limited ? "line_limit" : "cap", month, pushed: usage.pushed, firstThisMonth: await claimCapReport(sql, month, now) };
+    const firstThisMonth = await markCapped(sql, job.id, deliveryId, month, detail, now);
+    return { kind: "capped", reason: limited ? "line_limit" : "cap", month, pushed: usage.pushed, firstThisMonth };
   }
-  await sql.query(`UPDATE push_months SET pushed = pushed + $1 WHERE month = $2`, [count, month]);
-  await sql.query(`UPDATE deliveries SET push_month = $1 WHERE id = $2`, [month, deliveryId]);
+  await sql.query(
+    `WITH counted AS (UPDATE push_months SET pushed = pushed + $1 WHERE month = $2)
+     UPDATE deliveries SET push_month = $2 WHERE id = $3`,
+    [count, month, deliveryId],
+  );
   return { kind: "push", month };
 }
 
@@ -65,16 +85,19 @@ export async function releasePushIn(sql: Sql, deliveryId: string): Promise<void>
   const delivery = rows[0];
   if (!delivery || delivery.push_month === null) return;
   const count = (JSON.parse(delivery.recipients) as unknown[]).length;
-  await sql.query(`UPDATE push_months SET pushed = GREATEST(0, pushed - $1) WHERE month = $2`, [count, delivery.push_month]);
-  await sql.query(`UPDATE deliveries SET push_month = NULL WHERE id = $1`, [deliveryId]);
+  await sql.query(
+    `WITH released AS (UPDATE push_months SET pushed = GREATEST(0, pushed - $1) WHERE month = $2)
+     UPDATE deliveries SET push_month = NULL WHERE id = $3`,
+    [count, delivery.push_month, deliveryId],
+  );
 }
 
+/** Runs after the caller locked the job's row under its lease (holdLease). */
 export async function capAtLineLimitIn(sql: Sql, jobId: string, deliveryId: string, month: string, detail: string, now: number): Promise<{ firstThisMonth: boolean }> {
   await releasePushIn(sql, deliveryId);
   await lockMonth(sql, month);
   await sql.query(`UPDATE push_months SET line_limited_at = COALESCE(line_limited_at, $1) WHERE month = $2`, [now, month]);
-  await markCapped(sql, jobId, deliveryId, detail, now);
-  return { firstThisMonth: await claimCapReport(sql, month, now) };
+  return { firstThisMonth: await markCapped(sql, jobId, deliveryId, month, detail, now) };
 }
 
 export async function pushUsageIn(sql: Sql, month: string): Promise<PushUsage> {

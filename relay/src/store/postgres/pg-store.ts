@@ -1,37 +1,38 @@
 import type pg from "pg";
 import { newId } from "../../ids.js";
 import { ruleSetHash } from "../rule-set-hash.js";
-import type {
-  AcknowledgementKey,
-  AcknowledgementRow,
-  AppRulesRow,
-  DeadLetterRow,
-  DeliveryPlan,
-  DeliveryRow,
-  EnqueueResult,
-  GroupRow,
-  InboundEvent,
-  Job,
-  JobCount,
-  JobKind,
-  JobLease,
-  KintoneWebhookReceipt,
-  LinkCodeRow,
-  NotificationInput,
-  NotificationRow,
-  NotificationState,
-  NotifiedTransition,
-  NotifiedTransitionClaim,
-  PushReservation,
-  PushUsage,
-  RecipientOutcome,
-  RelayStore,
-  ReminderPlan,
-  SharedChannelToken,
-  SkippedRecipient,
-  StoreWritable,
-  WebhookEventChanges,
-  WebhookEventRow,
+import {
+  LeaseLostError,
+  type AcknowledgementKey,
+  type AcknowledgementRow,
+  type AppRulesRow,
+  type DeadLetterRow,
+  type DeliveryPlan,
+  type DeliveryRow,
+  type EnqueueResult,
+  type GroupRow,
+  type InboundEvent,
+  type Job,
+  type JobCount,
+  type JobKind,
+  type JobLease,
+  type KintoneWebhookReceipt,
+  type LinkCodeRow,
+  type NotificationInput,
+  type NotificationRow,
+  type NotificationState,
+  type NotifiedTransition,
+  type NotifiedTransitionClaim,
+  type PushReservation,
+  type PushUsage,
+  type RecipientOutcome,
+  type RelayStore,
+  type ReminderPlan,
+  type SharedChannelToken,
+  type SkippedRecipient,
+  type StoreWritable,
+  type WebhookEventChanges,
+  type WebhookEventRow,
 } from "../relay-store.js";
 import {
   LOCK_CLASS,
@@ -107,6 +108,16 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     throw new PostgresOpenError(url, error);
   }
 }
+
+/**
+ * A CTE ending job $1 held under lease $2, for a statement that ends the job with its work: the
+ * statement's other CTEs change rows only when `done` has its row, and a lost lease changes nothing.
+ * Only for notification and delivery jobs, which have no order key: ending an ordered job (a
+ * webhook event) readies the next one in a second statement (pg-jobs.ts).
+ */
+const FENCED_END = `done AS (
+  UPDATE jobs SET state = 'done', lease_until = NULL, lease_token = NULL WHERE id = $1 AND state = 'running' AND lease_token = $2
+  RETURNING id)`;
 
 const HEALTH_PROBE = `INSERT INTO store_health (id, checked_at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`;
 /** How long a write check's answer is reused: /healthz may be asked every second by several monitors. */
@@ -190,11 +201,16 @@ export class PostgresStore implements RelayStore {
     return rows[0] && toNotification(rows[0]);
   }
 
+  /** One statement: the job's end (fenced) and the notification's, or neither. A notification job has no order key. */
   async finishNotification(job: JobLease, id: string, state: Exclude<NotificationState, "pending" | "dispatched">, detail: string, now: number): Promise<void> {
-    await this.transaction(async (tx) => {
-      await completeLeasedJob(tx, job);
-      await tx.query(`UPDATE notifications SET state = $1, detail = $2, updated_at = $3 WHERE id = $4 AND state = 'pending'`, [state, detail, now, id]);
-    });
+    const { rows } = await this.sql.query<{ n: number }>(
+      `WITH ${FENCED_END}, notification AS (
+         UPDATE notifications SET state = $3, detail = $4, updated_at = $5 WHERE id = $6 AND state = 'pending' AND EXISTS (SELECT 1 FROM done)
+       )
+       SELECT COUNT(*) AS n FROM done`,
+      [job.id, job.lease, state, detail, now, id],
+    );
+    if (rows[0]?.n !== 1) throw new LeaseLostError(job.id);
   }
 
   async dispatchNotification(
@@ -236,10 +252,7 @@ export class PostgresStore implements RelayStore {
   }
 
   async reservePush(job: JobLease, deliveryId: string, month: string, cap: number | null, now: number): Promise<PushReservation> {
-    return this.transaction(async (tx) => {
-      await holdLease(tx, job);
-      return reservePushIn(tx, job.id, deliveryId, month, cap, now);
-    });
+    return this.transaction((tx) => reservePushIn(tx, job, deliveryId, month, cap, now));
   }
 
   async capDeliveryAtLineLimit(job: JobLease, deliveryId: string, month: string, detail: string, now: number): Promise<{ firstThisMonth: boolean }> {
@@ -253,13 +266,34 @@ export class PostgresStore implements RelayStore {
     return pushUsageIn(this.sql, month);
   }
 
+  /**
+   * Sent: one statement, the job's end (fenced) with the delivery's and its recipients', or none
+   * of them (a delivery job has no order key). Failed: a transaction that also gives the month's
+   * reservation back.
+   */
   async finishDelivery(job: JobLease, id: string, state: "sent" | "failed", detail: string | null, now: number): Promise<void> {
-    await this.transaction(async (tx) => {
-      await completeLeasedJob(tx, job);
-      await tx.query(`UPDATE deliveries SET state = $1, detail = $2, updated_at = $3 WHERE id = $4 AND state = 'pending'`, [state, detail, now, id]);
-      await tx.query(`UPDATE recipients SET state = $1, detail = $2 WHERE delivery_id = $3 AND state = 'pending'`, [state, detail, id]);
-      if (state === "failed") await releasePushIn(tx, id);
-    });
+    if (state === "failed") {
+      await this.transaction(async (tx) => {
+        await completeLeasedJob(tx, job);
+        await tx.query(
+          `WITH delivery AS (UPDATE deliveries SET state = $1, detail = $2, updated_at = $3 WHERE id = $4 AND state = 'pending')
+           UPDATE recipients SET state = $1, detail = $2 WHERE delivery_id = $4 AND state = 'pending'`,
+          [state, detail, now, id],
+        );
+        await releasePushIn(tx, id);
+      });
+      return;
+    }
+    const { rows } = await this.sql.query<{ n: number }>(
+      `WITH ${FENCED_END}, delivery AS (
+         UPDATE deliveries SET state = $3, detail = $4, updated_at = $5 WHERE id = $6 AND state = 'pending' AND EXISTS (SELECT 1 FROM done)
+       ), recipients AS (
+         UPDATE recipients SET state = $3, detail = $4 WHERE delivery_id = $6 AND state = 'pending' AND EXISTS (SELECT 1 FROM done)
+       )
+       SELECT COUNT(*) AS n FROM done`,
+      [job.id, job.lease, state, detail, now, id],
+    );
+    if (rows[0]?.n !== 1) throw new LeaseLostError(job.id);
   }
 
   async listRecipientOutcomes(notificationId: string): Promise<RecipientOutcome[]> {
