@@ -153,6 +153,31 @@ export const apiTokenNoPermission = () =>
     ja: "このAPIトークンでは、指定したAPIを実行できません。",
   });
 
+/**
+ * A user's request the user may not make (kintone's permission refusal for user authentication;
+ * cli-kintone's end-to-end tests show `[403] [CB_NO02] No privilege to proceed.` from real kintone).
+ * Japanese as third-party clients list it (「権限がありません。」).
+ */
+export const noPrivilege = () =>
+  new KintoneApiError(403, "CB_NO02", { en: "No privilege to proceed.", ja: "権限がありません。" });
+
+// --- OAuth (Authorization: Bearer) ----------------------------------------------------------------
+// cybozu.dev documents no error page for OAuth; both answers are what public clients recorded from
+// real kintone: an expired or revoked access token gives
+// `401 {"code":"CB_OA01","message":"Cannot access protected resource."}`, a token without the API's
+// scope `403 CB_OA01 Cannot access protected resource` (the scope is fixed when the token is issued).
+// kintone sends the same English text whatever the language; no Japanese has been seen (UNCONFIRMED).
+
+const PROTECTED_RESOURCE = "Cannot access protected resource.";
+
+/** An access token that is unknown, expired or revoked. */
+export const oauthTokenRejected = () =>
+  new KintoneApiError(401, "CB_OA01", { en: PROTECTED_RESOURCE, ja: PROTECTED_RESOURCE });
+
+/** A valid access token whose scopes do not include what the API needs. */
+export const oauthScopeMissing = () =>
+  new KintoneApiError(403, "CB_OA01", { en: PROTECTED_RESOURCE, ja: PROTECTED_RESOURCE });
+
 // --- Limits -------------------------------------------------------------------------------------
 
 /**
@@ -235,7 +260,10 @@ export const processManagementDisabled = () =>
     ja: "操作に失敗しました。プロセス管理機能が無効化されています。",
   });
 
-/** The action does not exist or cannot run from the record's current status. */
+/**
+ * The action does not exist or cannot run from the record's current status. An unknown action name
+ * gets this code too: kintone's former Node SDK recorded it for the action "Error_status".
+ */
 export const statusActionRejected = () =>
   new KintoneApiError(400, "GAIA_IL03", {
     en: "Failed to update the status. The settings or the status itself may have been changed by someone.",

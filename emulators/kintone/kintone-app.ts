@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type Permission, readApiTokens, requirePermission } from "./api-token-auth.js";
+import type { Permission } from "./api-token-auth.js";
 import {
   CONCURRENCY_LIMIT,
   KintoneApiError,
@@ -16,15 +16,22 @@ import {
   tooManyConcurrentRequests,
 } from "./errors.js";
 import type { FaultInjector } from "./faults.js";
-import { ADMINISTRATOR, type KintoneStore } from "./kintone-store.js";
+import type { KintoneUser } from "./field-values.js";
+import { type KintoneStore, checkUserMaySetSystemFields } from "./kintone-store.js";
+import type { OAuthServer } from "./oauth.js";
+import { type LoginSessions, registerOAuthRoutes } from "./oauth-routes.js";
 import type { RecordWebhooks } from "./record-webhooks.js";
 import { RecordCursors } from "./record-cursors.js";
 import { cursorRecords, getRecords } from "./record-search.js";
+import { type Actor, type RouteScope, authenticate, requireAppPermission, requireScope } from "./user-auth.js";
 
 /**
  * kintone's REST endpoints over a KintoneStore. Requests are taken the three ways
  * @kintone/rest-api-client and kintone.api() send them: GET with a query string, GET with a JSON
  * body, and POST with `X-HTTP-Method-Override: GET` (rest-api-client's form for URLs over 4 KB).
+ * They act as "Administrator" with an API token, or as the user with an OAuth token (user-auth.ts).
+ * The same app serves cybozu.com's login stand-in and OAuth endpoints (oauth-routes.ts), which are
+ * not recorded in `requests`.
  */
 
 export interface RecordedRequest {
@@ -40,6 +47,8 @@ export interface RecordedRequest {
   body: unknown;
   status: number;
   at: number;
+  /** Who the request acted as, once its credentials were accepted. */
+  actor?: { method: "apiToken" | "oauth"; user: string; clientId?: string };
 }
 
 export interface KintoneAppDeps {
@@ -50,6 +59,8 @@ export interface KintoneAppDeps {
   now: () => number;
   /** Webhooks for operations on one record; the bulk routes never touch it. */
   webhooks: RecordWebhooks;
+  oauth: OAuthServer;
+  sessions: LoginSessions;
 }
 
 type Params = Record<string, unknown>;
@@ -57,18 +68,27 @@ type Params = Record<string, unknown>;
 interface Route {
   method: "GET" | "POST" | "PUT" | "DELETE";
   path: string;
+  /** What an API token must allow. */
   permission: Permission;
-  run(params: Params, appId: number): unknown;
+  /** What an OAuth token must carry. */
+  scope: RouteScope;
+  run(params: Params, appId: number, actor: Actor): unknown;
   /** The app of a request that names none (a cursor's GET and DELETE name only the cursor). */
   appOf?(params: Params): number;
 }
 
 /**
- * Who changed the record when an API token did: kintone shows "Administrator" as creator, modifier
- * and comment poster (https://cybozu.dev/ja/kintone/docs/rest-api/records/add-comment/:
- * "APIトークンを利用した場合、投稿ユーザーは「Administrator」になります。").
+ * Who changed the record: with an API token kintone shows "Administrator" as creator, modifier and
+ * comment poster (https://cybozu.dev/ja/kintone/docs/rest-api/records/add-comment/:
+ * "APIトークンを利用した場合、投稿ユーザーは「Administrator」になります。"); with an OAuth token, the
+ * user who authorized it, as for anything that user does (Add Record without 作成者 sets the creator
+ * to them; comments and status actions are theirs).
  */
-const API_USER = ADMINISTRATOR;
+const byActor = (actor: Actor): KintoneUser => actor.user;
+
+const READ: RouteScope = "k:app_record:read";
+const WRITE: RouteScope = "k:app_record:write";
+const SETTINGS_READ: RouteScope = "k:app_settings:read";
 /** The author of the edit staleNextUpdate() slips in. */
 const CONCURRENT_USER = { code: "concurrent-editor", name: "Concurrent Editor" };
 const MAX_COMMENTS_PER_PAGE = 10;
@@ -90,14 +110,17 @@ export function createKintoneApp(deps: KintoneAppDeps): Hono {
       method: "GET",
       path: "/k/v1/record.json",
       permission: "view",
+      scope: READ,
       run: (p, app) => ({ record: store.getRecord(app, integerParam(p, "id")) }),
     },
     {
       method: "POST",
       path: "/k/v1/record.json",
       permission: "add",
-      run: (p, app) => {
-        const added = store.addRecord(app, p.record, API_USER);
+      scope: WRITE,
+      run: (p, app, actor) => {
+        if (actor.method === "oauth") checkUserMaySetSystemFields(store, app, p.record, actor.user);
+        const added = store.addRecord(app, p.record, byActor(actor));
         webhooks.record(app, "ADD_RECORD", added.id);
         return added;
       },
@@ -106,12 +129,13 @@ export function createKintoneApp(deps: KintoneAppDeps): Hono {
       method: "PUT",
       path: "/k/v1/record.json",
       permission: "edit",
-      run: (p, app) => {
+      scope: WRITE,
+      run: (p, app, actor) => {
         const id = integerParam(p, "id");
         const revision = optionalIntegerParam(p, "revision");
         store.getRecord(app, id);
         applyConcurrentEdit(app, id);
-        const updated = store.updateRecord(app, id, p.record, revision, API_USER);
+        const updated = store.updateRecord(app, id, p.record, revision, byActor(actor));
         webhooks.record(app, "UPDATE_RECORD", String(id));
         return updated;
       },
@@ -120,24 +144,27 @@ export function createKintoneApp(deps: KintoneAppDeps): Hono {
       method: "PUT",
       path: "/k/v1/record/status.json",
       permission: "view",
-      run: (p, app) => {
+      scope: WRITE,
+      run: (p, app, actor) => {
         const id = integerParam(p, "id");
         const action = stringParam(p, "action");
         const revision = optionalIntegerParam(p, "revision");
         store.getRecord(app, id);
         applyConcurrentEdit(app, id);
-        const result = store.runAction(app, id, action, API_USER, revision, optionalStringParam(p, "assignee"));
-        webhooks.record(app, "UPDATE_STATUS", String(id));
-        return result;
+        const result = store.runAction(app, id, action, byActor(actor), revision, optionalStringParam(p, "assignee"));
+        // An ALL step that leaves others to act changes no status: no "ステータスの更新" webhook (UNCONFIRMED).
+        if (result.moved) webhooks.record(app, "UPDATE_STATUS", String(id));
+        return { revision: result.revision };
       },
     },
     {
       method: "POST",
       path: "/k/v1/record/comment.json",
       permission: "view",
-      run: (p, app) => {
+      scope: WRITE,
+      run: (p, app, actor) => {
         const record = integerParam(p, "record");
-        const added = store.addComment(app, record, p.comment, API_USER);
+        const added = store.addComment(app, record, p.comment, byActor(actor));
         webhooks.comment(app, String(record), added.id);
         return added;
       },
@@ -147,10 +174,12 @@ export function createKintoneApp(deps: KintoneAppDeps): Hono {
       method: "POST",
       path: "/k/v1/records.json",
       permission: "add",
-      run: (p, app) => {
+      scope: WRITE,
+      run: (p, app, actor) => {
         const items = bulkList(p, "records");
+        if (actor.method === "oauth") items.forEach((record) => checkUserMaySetSystemFields(store, app, record, actor.user));
         return store.atomically(app, () => {
-          const added = items.map((record, i) => prefixed(i, () => store.addRecord(app, record, API_USER)));
+          const added = items.map((record, i) => prefixed(i, () => store.addRecord(app, record, byActor(actor))));
           return { ids: added.map((a) => a.id), revisions: added.map((a) => a.revision) };
         });
       },
@@ -159,14 +188,15 @@ export function createKintoneApp(deps: KintoneAppDeps): Hono {
       method: "PUT",
       path: "/k/v1/records.json",
       permission: "edit",
-      run: (p, app) => {
+      scope: WRITE,
+      run: (p, app, actor) => {
         const items = bulkList(p, "records").map((item, i) => bulkItem(item, i));
         return store.atomically(app, () => ({
           records: items.map((item, i) =>
             prefixed(i, () => {
               if (item.updateKey !== undefined) throw featureNotEmulated("updateKey");
               const id = integerParam(item, "id");
-              const updated = store.updateRecord(app, id, item.record, optionalIntegerParam(item, "revision"), API_USER);
+              const updated = store.updateRecord(app, id, item.record, optionalIntegerParam(item, "revision"), byActor(actor));
               return { id: String(id), revision: updated.revision };
             }),
           ),
@@ -177,6 +207,7 @@ export function createKintoneApp(deps: KintoneAppDeps): Hono {
       method: "DELETE",
       path: "/k/v1/records.json",
       permission: "delete",
+      scope: WRITE,
       run: (p, app) => {
         const ids = bulkList(p, "ids");
         const revisions = p.revisions === undefined ? [] : bulkList(p, "revisions");
@@ -196,7 +227,8 @@ export function createKintoneApp(deps: KintoneAppDeps): Hono {
       method: "PUT",
       path: "/k/v1/records/status.json",
       permission: "view",
-      run: (p, app) => {
+      scope: WRITE,
+      run: (p, app, actor) => {
         const items = bulkList(p, "records").map((item, i) => bulkItem(item, i));
         return store.atomically(app, () => ({
           records: items.map((item, i) =>
@@ -206,7 +238,7 @@ export function createKintoneApp(deps: KintoneAppDeps): Hono {
                 app,
                 id,
                 stringParam(item, "action"),
-                API_USER,
+                byActor(actor),
                 optionalIntegerParam(item, "revision"),
                 optionalStringParam(item, "assignee"),
               );
@@ -221,18 +253,21 @@ export function createKintoneApp(deps: KintoneAppDeps): Hono {
       method: "GET",
       path: "/k/v1/records.json",
       permission: "view",
+      scope: READ,
       run: (p, app) => getRecords(store, app, p, deps.now()),
     },
     {
       method: "POST",
       path: "/k/v1/records/cursor.json",
       permission: "view",
+      scope: READ,
       run: (p, app) => cursors.create(app, cursorRecords(store, app, p, deps.now()), optionalIntegerParam(p, "size")),
     },
     {
       method: "GET",
       path: "/k/v1/records/cursor.json",
       permission: "view",
+      scope: READ,
       appOf: (p) => cursors.appOf(stringParam(p, "id")),
       run: (p) => cursors.next(stringParam(p, "id")),
     },
@@ -240,6 +275,7 @@ export function createKintoneApp(deps: KintoneAppDeps): Hono {
       method: "DELETE",
       path: "/k/v1/records/cursor.json",
       permission: "view",
+      scope: READ,
       appOf: (p) => cursors.appOf(stringParam(p, "id")),
       run: (p) => {
         cursors.delete(stringParam(p, "id"));
@@ -250,18 +286,21 @@ export function createKintoneApp(deps: KintoneAppDeps): Hono {
       method: "GET",
       path: "/k/v1/record/comments.json",
       permission: "view",
+      scope: READ,
       run: (p, app) => listComments(store, app, p),
     },
     {
       method: "GET",
       path: "/k/v1/app/form/fields.json",
       permission: "viewOrAdd",
+      scope: SETTINGS_READ,
       run: (_p, app) => store.formFields(app),
     },
     {
       method: "GET",
       path: "/k/v1/app/status.json",
       permission: "viewOrAdd",
+      scope: SETTINGS_READ,
       run: (_p, app) => store.processSettings(app),
     },
   ];
@@ -269,7 +308,7 @@ export function createKintoneApp(deps: KintoneAppDeps): Hono {
   /** Requests being answered now: kintone refuses the 101st (CONCURRENCY_LIMIT, errors.ts). */
   let running = 0;
 
-  const answer = async (req: ParsedRequest): Promise<Response> => {
+  const answer = async (req: ParsedRequest, entry: RecordedRequest): Promise<Response> => {
     const delay = faults.takeDelay(req.effectiveMethod, req.path);
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     const failure = faults.takeFailure(req.effectiveMethod, req.path);
@@ -277,15 +316,22 @@ export function createKintoneApp(deps: KintoneAppDeps): Hono {
 
     const route = routes.find((r) => r.method === req.effectiveMethod && r.path === req.path);
     if (!route) throw notEmulated(req.effectiveMethod, req.path);
-    const grants = readApiTokens(store, req.headers["x-cybozu-api-token"]);
+    const actor = authenticate(store, deps.oauth, req.headers);
+    entry.actor = {
+      method: actor.method,
+      user: actor.user.code,
+      ...(actor.method === "oauth" ? { clientId: actor.clientId } : {}),
+    };
     if (req.bodyIsInvalid) throw invalidJson();
+    requireScope(actor, route.scope);
     const appId = route.appOf ? route.appOf(req.params) : integerParam(req.params, "app");
     if (!store.hasApp(appId)) throw appNotFound(appId);
-    requirePermission(grants, appId, route.permission);
-    return jsonResponse(200, route.run(req.params, appId), concurrencyHeaders(running));
+    requireAppPermission(actor, appId, route.permission);
+    return jsonResponse(200, route.run(req.params, appId, actor), concurrencyHeaders(running));
   };
 
   const app = new Hono();
+  registerOAuthRoutes(app, { store, oauth: deps.oauth, sessions: deps.sessions });
   app.all("*", async (c) => {
     const req = await readRequest(c);
     const entry: RecordedRequest = {
@@ -307,7 +353,7 @@ export function createKintoneApp(deps: KintoneAppDeps): Hono {
     }
     running += 1;
     try {
-      const response = await answer(req).catch((error: unknown) => errorResponse(error, locale, running));
+      const response = await answer(req, entry).catch((error: unknown) => errorResponse(error, locale, running));
       entry.status = response.status;
       const drop = response.ok ? faults.takeDropAfterCommit(req.effectiveMethod, req.path) : undefined;
       if (!drop) return response;

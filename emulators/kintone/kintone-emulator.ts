@@ -4,12 +4,23 @@ import type { KintoneUser } from "./field-values.js";
 import { type DelaySpec, type DropAfterCommitSpec, type FailureSpec, type RequestMatch, FaultInjector } from "./faults.js";
 import { type RecordedRequest, createKintoneApp, wrapValues } from "./kintone-app.js";
 import { type KintoneAppDefinition, type RecordComment, ADMINISTRATOR, KintoneStore } from "./kintone-store.js";
+import { type OAuthClientDefinition, type OAuthTokenRequest, OAuthServer } from "./oauth.js";
+import { LoginSessions, SESSION_COOKIE } from "./oauth-routes.js";
 import { RecordWebhooks } from "./record-webhooks.js";
 import { type DroppedWebhook, type WebhookDelivery, type WebhookRegistration, KintoneWebhooks } from "./webhooks.js";
 
 export type { KintoneUser } from "./field-values.js";
 export type { DelaySpec, DropAfterCommitSpec, FailureSpec, RequestMatch } from "./faults.js";
 export type { RecordedRequest } from "./kintone-app.js";
+export {
+  type KintoneScope,
+  type OAuthClientDefinition,
+  type OAuthTokenRequest,
+  ACCESS_TOKEN_LIFETIME_SECONDS,
+  AUTHORIZATION_CODE_LIFETIME_MS,
+  KINTONE_SCOPES,
+} from "./oauth.js";
+export { SESSION_COOKIE } from "./oauth-routes.js";
 export { KintoneApiError } from "./errors.js";
 export {
   type CommentWebhookBody,
@@ -69,8 +80,39 @@ export interface AddRecordOptions extends UserActionOptions {
  */
 export interface KintoneEmulator {
   readonly app: Hono;
-  /** Every request received, oldest first. */
+  /**
+   * Every REST request received, oldest first, with who it acted as (`actor`). The login page and
+   * the OAuth endpoints are not listed here: see `oauthTokenRequests`.
+   */
   readonly requests: readonly RecordedRequest[];
+
+  /**
+   * A cybozu.com user: may log in (`GET /login?user=<code>`, sessionCookie()), authorize OAuth
+   * clients, and be named by login name in process assignees and app administrators (add users
+   * before the apps that name them). Administrator exists from the start; users given whole in an
+   * app's assignees are added with it.
+   */
+  addUser(user: KintoneUser): void;
+
+  /**
+   * What a cybozu.com administrator does in 「OAuth」: adds a client with its redirect endpoint and
+   * ticks the users who may use it (`allowedUsers`, login names; absent: all users).
+   */
+  registerOAuthClient(client: OAuthClientDefinition): void;
+  /**
+   * The Cookie header value (`name=value`) of a new logged-in browser session for the user, as
+   * `GET /login?user=<code>` sets it: lets a test walk through /oauth2/authorization as that user.
+   */
+  sessionCookie(userCode: string): string;
+  /**
+   * Everything the user authorized is withdrawn (an administrator unticks them, or they revoke the
+   * client): their refresh tokens answer invalid_grant, their access tokens 401 CB_OA01.
+   */
+  revokeOAuthTokens(userCode: string): void;
+  /** Every access token issued so far expires now (401 CB_OA01), as an hour later; refresh tokens stay good. */
+  expireAccessTokens(): void;
+  /** Every request to /oauth2/token, oldest first, with its answer. */
+  readonly oauthTokenRequests: readonly OAuthTokenRequest[];
 
   addApp(definition: KintoneAppDefinition): void;
   /** A new record with all system fields, empty values for fields not given, and the initial status. */
@@ -87,7 +129,7 @@ export interface KintoneEmulator {
   /**
    * A user runs a process-management action: it must start from the current status, and the user
    * must be an assignee when the record has any; the status changes and the revision goes up by 2,
-   * as kintone's does.
+   * as kintone's does. In an ALL status, all but the last assignee only leave the assignees (+1).
    */
   runAction(appId: number, recordId: number | string, actionName: string, options?: RunActionOptions): { revision: string };
   /** A user deletes the record on its page (one record: a DELETE_RECORD webhook). */
@@ -131,11 +173,22 @@ export function createKintoneEmulator(options: KintoneEmulatorOptions = {}): Kin
   const requests: RecordedRequest[] = [];
   const webhooks = new KintoneWebhooks(now, options.fetch ?? fetch);
   const notify = new RecordWebhooks(store, webhooks, options.publicUrl ?? "https://example.cybozu.com", now);
-  const app = createKintoneApp({ store, faults, requests, now, webhooks: notify });
+  const oauth = new OAuthServer(now);
+  const sessions = new LoginSessions();
+  const app = createKintoneApp({ store, faults, requests, now, webhooks: notify, oauth, sessions });
 
   return {
     app,
     requests,
+    addUser: (user) => store.addUser(user),
+    registerOAuthClient: (client) => oauth.registerClient(client),
+    sessionCookie: (userCode) => {
+      if (!store.findUser(userCode)) throw new Error(`No user ${userCode} (addUser first)`);
+      return `${SESSION_COOKIE}=${sessions.start(userCode)}`;
+    },
+    revokeOAuthTokens: (userCode) => oauth.revokeUser(userCode),
+    expireAccessTokens: () => oauth.expireAccessTokens(),
+    oauthTokenRequests: oauth.tokenRequests,
     addApp: (definition) => store.addApp(definition),
     addRecord: (appId, values = {}, opts = {}) => {
       const user = opts.user ?? ADMINISTRATOR;
@@ -158,8 +211,8 @@ export function createKintoneEmulator(options: KintoneEmulatorOptions = {}): Kin
     },
     runAction: (appId, recordId, actionName, opts = {}) => {
       const result = store.runAction(appId, recordId, actionName, opts.user ?? ADMINISTRATOR, undefined, opts.assignee);
-      notify.record(appId, "UPDATE_STATUS", String(recordId));
-      return result;
+      if (result.moved) notify.record(appId, "UPDATE_STATUS", String(recordId));
+      return { revision: result.revision };
     },
     deleteRecord: (appId, recordId, opts = {}) => {
       store.deleteRecord(appId, recordId);

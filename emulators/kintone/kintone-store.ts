@@ -6,6 +6,7 @@ import {
   fieldNotFound,
   invalidInput,
   invalidJson,
+  noPrivilege,
   notAssignee,
   processManagementDisabled,
   recordNotFound,
@@ -49,15 +50,25 @@ export interface ProcessDefinition {
   actions: Array<{ name: string; from: string; to: string }>;
   /**
    * Who becomes the assignee when a record enters a status (status name -> setting; none: nobody).
-   * ONE: one of `users` (the caller names it with `assignee` when there are several); ANY: all of them.
    * The first status takes none: kintone allows it only the creator, which the emulator does not model.
    */
   assignees?: Record<string, StatusAssignees>;
 }
 
+/**
+ * A status's assignee setting, as the help's "作業者を設定する" describes the three kinds
+ * (https://jp.cybozu.help/k/ja/app/process/set_assignee.html; English:
+ * https://us.kintone.help/k/en/app/process/set_assignee):
+ * - ONE 「次のユーザーから作業者を選択」: the user running the action into the status picks one of
+ *   `users` (`assignee` of Update Status; the emulator picks the only one when there is one);
+ * - ANY 「次のユーザーのうち1人」: all of them are assignees; the first to run an action moves the status;
+ * - ALL 「次のユーザー全員」: all of them are assignees and each must run the action; the status moves
+ *   when the last one does. Until then whoever ran it leaves the record's assignees, and the others stay.
+ */
 export interface StatusAssignees {
-  type: "ONE" | "ANY";
-  users: KintoneUser[];
+  type: "ONE" | "ANY" | "ALL";
+  /** Users, or login names of users added with addUser() before the app. */
+  users: Array<KintoneUser | string>;
 }
 
 /**
@@ -97,6 +108,11 @@ export interface KintoneAppDefinition {
   process?: ProcessDefinition;
   apiTokens: ApiTokenDefinition[];
   systemFieldCodes?: Partial<SystemFieldCodes>;
+  /**
+   * Login names of the users with app management rights. Only they may set the creator, modifier
+   * and the two times when adding records as themselves (OAuth); API tokens act as before.
+   */
+  administrators?: string[];
 }
 
 export interface CommentMention {
@@ -121,14 +137,25 @@ const MAX_MENTIONS = 10;
 
 /** One run of a process action: revision +2 ("running the action, and updating the status"). */
 const ACTION_REVISION_STEP = 2;
+/**
+ * One assignee of an ALL status running the action while others still have to: the action is
+ * recorded, the status is not updated, so +1 (UNCONFIRMED: no public source shows this case).
+ */
+const PARTIAL_ACTION_REVISION_STEP = 1;
+
+/** A process whose assignee settings name users, not login names. */
+interface ResolvedProcess extends Omit<ProcessDefinition, "assignees"> {
+  assignees?: Record<string, { type: StatusAssignees["type"]; users: KintoneUser[] }>;
+}
 
 interface AppState {
   id: number;
   name: string;
   titleField: string | undefined;
   fields: FieldProperties;
-  process: ProcessDefinition | undefined;
+  process: ResolvedProcess | undefined;
   codes: SystemFieldCodes;
+  administrators: ReadonlySet<string>;
   tokens: Map<string, ApiTokenPermissions>;
   /** Settings revision, returned by the form-fields and status-settings APIs. */
   revision: number;
@@ -142,16 +169,44 @@ type SystemRole = keyof SystemFieldCodes;
 export class KintoneStore {
   readonly #apps = new Map<number, AppState>();
   readonly #tokenOwners = new Map<string, number>();
+  readonly #users = new Map<string, KintoneUser>([[ADMINISTRATOR.code, { ...ADMINISTRATOR }]]);
   #nextRowId = 1;
 
   constructor(private readonly now: () => number) {}
+
+  // --- Users ------------------------------------------------------------------------------------
+
+  /** A cybozu.com user (login name `code`), who may log in, authorize OAuth clients and be an assignee. */
+  addUser(user: KintoneUser): void {
+    if (!user.code || /\s/.test(user.code)) throw new Error(`Invalid login name ${JSON.stringify(user.code)}`);
+    if (this.#users.has(user.code)) throw new Error(`User ${user.code} already exists`);
+    this.#users.set(user.code, { code: user.code, name: user.name });
+  }
+
+  findUser(code: string): KintoneUser | undefined {
+    const user = this.#users.get(code);
+    return user ? { ...user } : undefined;
+  }
+
+  /** Every user, in the order they were added (Administrator first). */
+  listUsers(): KintoneUser[] {
+    return [...this.#users.values()].map((u) => ({ ...u }));
+  }
+
+  /** Whether `userCode` has app management rights on the app. */
+  isAppAdministrator(appId: number, userCode: string): boolean {
+    return this.#app(appId).administrators.has(userCode);
+  }
 
   addApp(def: KintoneAppDefinition): void {
     if (!Number.isInteger(def.id) || def.id <= 0) throw new Error(`App id must be a positive integer: ${def.id}`);
     if (this.#apps.has(def.id)) throw new Error(`App ${def.id} already exists`);
     const codes = { ...DEFAULT_SYSTEM_FIELD_CODES, ...def.systemFieldCodes };
     checkFields(def.fields, Object.values(codes));
-    const process = def.process ? checkProcess(def.process) : undefined;
+    const process = def.process ? checkProcess(def.process, (ref) => this.#resolveUser(ref)) : undefined;
+    for (const code of def.administrators ?? []) {
+      if (!this.#users.has(code)) throw new Error(`Administrator ${code} of app ${def.id} is not a user (addUser first)`);
+    }
     if (def.titleField !== undefined && !def.fields[def.titleField]) {
       throw new Error(`Title field ${def.titleField} is not a field of app ${def.id}`);
     }
@@ -176,6 +231,7 @@ export class KintoneStore {
       fields: structuredClone(def.fields),
       process,
       codes,
+      administrators: new Set(def.administrators ?? []),
       tokens,
       revision: 1,
       records: new Map(),
@@ -298,9 +354,12 @@ export class KintoneStore {
   // --- Process management -----------------------------------------------------------------------
 
   /**
-   * Update Status: runs `actionName` from the record's current status. Only an assignee may run it
-   * when the record has any (GAIA_NT01); `assignee` (a login name) picks the next status's assignee
-   * when it offers several (GAIA_SA01). cybozu.dev update-status, 必要なアクセス権 and `assignee`.
+   * Update Status (https://cybozu.dev/ja/kintone/docs/rest-api/records/update-status/): runs
+   * `actionName` from the record's current status; an unknown name or one that does not start there
+   * is GAIA_IL03. Only an assignee may run it when the record has any (GAIA_NT01, 必要なアクセス権);
+   * `assignee` (a login name) picks the next status's assignee when it offers several (GAIA_SA01).
+   * In an ALL status (see StatusAssignees) every assignee runs the action: all but the last only
+   * leave the assignees (`moved: false`, revision +1); the last moves the status (revision +2).
    */
   runAction(
     appId: number,
@@ -309,7 +368,7 @@ export class KintoneStore {
     by: KintoneUser,
     expectedRevision?: number,
     assignee?: string,
-  ): { revision: string } {
+  ): { revision: string; moved: boolean } {
     const app = this.#app(appId);
     const process = app.process;
     if (!process?.enable) throw processManagementDisabled();
@@ -321,11 +380,18 @@ export class KintoneStore {
     const current = (record[app.codes.assignee]?.value ?? []) as KintoneUser[];
     if (current.length > 0 && !current.some((u) => u.code === by.code)) throw notAssignee();
     const next = structuredClone(record);
+    const everyoneMustAct = typeof status === "string" && process.assignees?.[status]?.type === "ALL";
+    if (everyoneMustAct && current.length > 1) {
+      next[app.codes.assignee] = { type: "STATUS_ASSIGNEE", value: current.filter((u) => u.code !== by.code) };
+      const revision = this.#touch(app, next, PARTIAL_ACTION_REVISION_STEP, by);
+      app.records.set(String(recordId), next);
+      return { revision, moved: false };
+    }
     next[app.codes.status] = { type: "STATUS", value: action.to };
     next[app.codes.assignee] = { type: "STATUS_ASSIGNEE", value: nextAssignees(process.assignees?.[action.to], assignee) };
     const revision = this.#touch(app, next, ACTION_REVISION_STEP, by);
     app.records.set(String(recordId), next);
-    return { revision };
+    return { revision, moved: true };
   }
 
   /** Sets the status as stored, nothing else: no action check, revision and times unchanged. */
@@ -430,12 +496,41 @@ export class KintoneStore {
   #newRowId(): string {
     return String(this.#nextRowId++);
   }
+
+  /** A login name must name a user added before; a user given whole is added when new. */
+  #resolveUser(ref: KintoneUser | string): KintoneUser {
+    if (typeof ref === "string") {
+      const user = this.#users.get(ref);
+      if (!user) throw new Error(`Assignee ${ref} is not a user (addUser first)`);
+      return { ...user };
+    }
+    if (!this.#users.has(ref.code)) this.#users.set(ref.code, { code: ref.code, name: ref.name });
+    return { code: ref.code, name: ref.name };
+  }
+}
+
+/**
+ * Add Record as a user (OAuth): setting the creator, modifier or the two times needs app management
+ * rights (https://cybozu.dev/ja/kintone/docs/rest-api/records/add-record/, 必要なアクセス権:
+ * 「次のフィールドに値を登録する場合には、アプリ管理権限が必要です。作成者、更新者、作成日時、更新日時」).
+ * Without them kintone refuses the request (CB_NO02) rather than ignoring the values.
+ */
+export function checkUserMaySetSystemFields(store: KintoneStore, appId: number, input: unknown, user: KintoneUser): void {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) return;
+  const codes = store.systemFieldCodes(appId);
+  const restricted = [codes.creator, codes.modifier, codes.createdTime, codes.updatedTime];
+  if (Object.keys(input).some((code) => restricted.includes(code)) && !store.isAppAdministrator(appId, user.code)) {
+    throw noPrivilege();
+  }
 }
 
 /** The assignees of a record entering a status with `setting`; `requested` is the request's `assignee`. */
-function nextAssignees(setting: StatusAssignees | undefined, requested: string | undefined): KintoneUser[] {
+function nextAssignees(
+  setting: { type: StatusAssignees["type"]; users: KintoneUser[] } | undefined,
+  requested: string | undefined,
+): KintoneUser[] {
   const users = setting?.users ?? [];
-  if (setting?.type === "ANY" || users.length <= 1) return structuredClone(users);
+  if (setting?.type !== "ONE" || users.length <= 1) return structuredClone(users);
   const chosen = users.find((u) => u.code === requested);
   if (!chosen) throw assigneeRequired();
   return [{ ...chosen }];
@@ -570,7 +665,7 @@ function checkFields(fields: FieldProperties, systemCodes: string[], inTable = f
   }
 }
 
-function checkProcess(process: ProcessDefinition): ProcessDefinition {
+function checkProcess(process: ProcessDefinition, resolveUser: (ref: KintoneUser | string) => KintoneUser): ResolvedProcess {
   const { states, actions } = process;
   if (states.length === 0) throw new Error("Process management needs at least one status");
   if (new Set(states).size !== states.length) throw new Error("Status names must be unique");
@@ -583,5 +678,13 @@ function checkProcess(process: ProcessDefinition): ProcessDefinition {
     if (!states.includes(name)) throw new Error(`Assignees for unknown status ${name}`);
     if (name === states[0]) throw new Error(`The first status (${name}) takes no assignees in the emulator`);
   }
-  return structuredClone(process);
+  const assignees = process.assignees
+    ? Object.fromEntries(
+        Object.entries(process.assignees).map(([name, setting]) => {
+          if (!["ONE", "ANY", "ALL"].includes(setting.type)) throw new Error(`Status ${name}: unknown assignee type ${setting.type}`);
+          return [name, { type: setting.type, users: setting.users.map(resolveUser) }];
+        }),
+      )
+    : undefined;
+  return { ...structuredClone({ enable: process.enable, states, actions }), ...(assignees ? { assignees } : {}) };
 }
