@@ -11,11 +11,13 @@ import type { KintoneUser } from "./field-values.js";
  * - a cybozu.com administrator adds a client (name, redirect endpoint) and gets its client ID and
  *   secret, then ticks the users allowed to use it (連携利用ユーザーの設定);
  * - Confidential clients and the Authorization Code grant only;
- * - the authorization request carries client_id, redirect_uri (the registered endpoint), state,
- *   response_type=code and scope (space-separated), all required;
- * - the token request is a form POST to /oauth2/token with the client authenticated by HTTP Basic;
- *   the answer has access_token, token_type "Bearer", expires_in 3600 (one hour), refresh_token and
- *   scope; `grant_type=refresh_token` gives a new access token for the same refresh token.
+ * - STEP3 of the same page: the authorization request carries client_id, redirect_uri (the
+ *   registered endpoint), state, response_type=code and scope (space-separated), all required; the
+ *   token request is a form POST to /oauth2/token with the client authenticated by HTTP Basic; the
+ *   answer has access_token, token_type, expires_in, refresh_token and scope, and
+ *   `grant_type=refresh_token` gives a new access token. (STEP3 is cited from memory of the page and
+ *   from public kintone clients that follow it: Basic client_id:client_secret, `expires_in: 3600`;
+ *   re-read the page when changing these.)
  *
  * What it does not say, and where the emulator's choice comes from:
  * - the code's lifetime: 10 minutes and single use, RFC 6749 4.1.2's recommendation (public kintone
