@@ -5,6 +5,8 @@
  * before it resolves.
  */
 
+import type { UserLinkStore } from "../links/user-links.js";
+
 export type JobKind = "notification" | "delivery" | "webhook-event";
 
 /**
@@ -313,6 +315,9 @@ export interface SharedChannelToken {
 export type StoreWritable = { ok: true } | { ok: false; message: string };
 
 export interface RelayStore {
+  /** kintone users linked to LINE users, and the connect flow that links them (links/user-links.ts). */
+  readonly userLinks: UserLinkStore;
+
   enqueueNotification(input: NotificationInput, dedupKey: string, now: number): Promise<EnqueueResult>;
   getNotification(id: string): Promise<NotificationRow | undefined>;
   /** Ends a notification that sends nothing (not confirmed, no matching rule, ...) and its job. */

@@ -1,3 +1,5 @@
+import { SQLITE_USER_LINKS_MIGRATION } from "./sqlite-user-links.js";
+
 /** Schema migrations, applied in order; `PRAGMA user_version` records how many ran. */
 export const MIGRATIONS: readonly string[] = [
   `
@@ -323,4 +325,6 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
   CREATE INDEX jobs_lease ON jobs (lease_until) WHERE state = 'running';
   `,
+  // The connect flow and the links of kintone users to LINE users (sqlite-user-links.ts).
+  SQLITE_USER_LINKS_MIGRATION,
 ];

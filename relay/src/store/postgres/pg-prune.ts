@@ -1,4 +1,5 @@
 import type { Sql } from "./pg-connection.js";
+import { PG_USER_LINKS_PRUNE_STEPS } from "./pg-user-links.js";
 
 /**
  * Pruning, children before parents (foreign keys), as SqliteStore's PRUNE_STEPS. Each step deletes
@@ -40,6 +41,7 @@ const PRUNE_STEPS: readonly string[] = [
   `DELETE FROM rule_set_contents WHERE ctid = ANY(ARRAY(SELECT ctid FROM rule_set_contents c WHERE c.created_at < $1
      AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.rules_hash = c.hash)
      AND NOT EXISTS (SELECT 1 FROM app_rule_versions v WHERE v.hash = c.hash) LIMIT $2 FOR UPDATE SKIP LOCKED))`,
+  ...PG_USER_LINKS_PRUNE_STEPS,
 ];
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { inTransaction } from "./pg-connection.js";
+import { PG_USER_LINKS_MIGRATION } from "./pg-user-links.js";
 
 /**
  * The PostgreSQL schema, as numbered migrations (schema_migrations records each one applied).
@@ -278,6 +279,8 @@ export const MIGRATIONS: readonly string[] = [
     checked_at BIGINT NOT NULL
   );
   `,
+  // The connect flow and the links of kintone users to LINE users (pg-user-links.ts).
+  PG_USER_LINKS_MIGRATION,
 ];
 
 /**

@@ -80,6 +80,7 @@ import {
 import { pruneIn } from "./pg-prune.js";
 import { capAtLineLimitIn, pushUsageIn, releasePushIn, reservePushIn } from "./pg-push-budget.js";
 import { migratePostgres } from "./pg-schema.js";
+import { PostgresUserLinkStore } from "./pg-user-links.js";
 
 export interface PostgresStoreOptions {
   /** Connections in the pool (default 10); one more is kept for LISTEN. */
@@ -164,7 +165,11 @@ export class PostgresStore implements RelayStore {
   constructor(
     readonly pool: pg.Pool,
     private readonly listener: JobsListener,
-  ) {}
+  ) {
+    this.userLinks = new PostgresUserLinkStore(pool);
+  }
+
+  readonly userLinks: PostgresUserLinkStore;
 
   private transaction<T>(work: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T> {
     return inTransaction(this.pool, work, options);
