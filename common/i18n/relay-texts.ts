@@ -58,6 +58,33 @@ export interface RelayTexts {
   chooseAssigneeInKintone: string;
   /** kintone refused the step for another reason. */
   stepRefused: string;
+  /**
+   * Connecting a kintone user to this LINE account (`connect` / `連携`): the replies, then the
+   * pages the phone's browser shows on the way through kintone's authorization. `{{url}}` is the
+   * one-time link, `{{name}}` the kintone user's name, `{{error}}` what kintone said.
+   */
+  connectLink: string;
+  /** `connect` from a group or room: linking proves one person, in a one-to-one chat only. */
+  connectOneToOneOnly: string;
+  /** LINE would not issue a link token for the user (blocked, or LINE refused). */
+  connectUnavailable: string;
+  connectedAs: string;
+  /** The account-link event binds nothing (failed, used, expired, from another LINE user). */
+  connectNotCompleted: string;
+  disconnected: string;
+  /** `disconnect` from a user who has no link. */
+  notConnected: string;
+  connectPageTitle: string;
+  /** The `t` link is unknown, used or older than 10 minutes. */
+  connectPageStartExpired: string;
+  /** The OAuth state is unknown, used, expired, or this browser is not the one that started. */
+  connectPageStateInvalid: string;
+  /** kintone's authorization answered an error (the user refused, or is not allowed to use the client). */
+  connectPageDenied: string;
+  /** kintone could not be reached, or refused the code: nothing was stored. */
+  connectPageKintoneFailed: string;
+  /** The record the relay adds to learn who the user is was refused (no permission in the link app). */
+  connectPageLinkAppRefused: string;
 }
 
 const ja: RelayTexts = {
@@ -84,6 +111,19 @@ const ja: RelayTexts = {
   chooseAssignee: "次の作業者を選んでください。",
   chooseAssigneeInKintone: "次の作業者をここでは選べません。kintoneで操作してください。",
   stepRefused: "kintoneがこの操作を受け付けませんでした（{{reason}}）。kintoneでレコードを確認してください。",
+  connectLink: "kintoneのアカウントと連携するには、10分以内に次のリンクを開いてください（1回限り有効）。\n{{url}}",
+  connectOneToOneOnly: "kintoneとの連携は、このアカウントとの1対1のトークでのみ行えます。1対1のトークで「connect」と送信してください。",
+  connectUnavailable: "ただいま連携を始められませんでした。少し時間をおいて、もう一度「connect」と送信してください。",
+  connectedAs: "kintoneの「{{name}}」さんとして連携しました。",
+  connectNotCompleted: "連携は完了しませんでした。もう一度「connect」と送信して、はじめからやり直してください。",
+  disconnected: "kintoneとの連携を解除しました。",
+  notConnected: "このLINEアカウントはkintoneと連携していません。",
+  connectPageTitle: "kintoneとLINEの連携",
+  connectPageStartExpired: "このリンクは有効期限が切れたか、すでに使われています。LINEでもう一度「connect」と送信して、新しいリンクを開いてください。",
+  connectPageStateInvalid: "この画面は有効期限が切れたか、連携を始めたブラウザーとは別のブラウザーで開かれました。LINEでもう一度「connect」と送信し、届いたリンクを同じブラウザーで開いてください。",
+  connectPageDenied: "kintoneが連携を許可しませんでした（{{error}}）。連携を許可されていない場合は、kintoneの管理者にお問い合わせください。",
+  connectPageKintoneFailed: "kintoneとの通信がうまくいかなかったため、連携できませんでした。少し時間をおいて、LINEでもう一度「connect」と送信してください。",
+  connectPageLinkAppRefused: "kintoneの連携用アプリにレコードを追加できなかったため、ご本人の確認ができませんでした。kintoneの管理者に、連携用アプリへのレコード追加の権限を確認してもらってください。",
 };
 
 const en: RelayTexts = {
@@ -110,6 +150,19 @@ const en: RelayTexts = {
   chooseAssignee: "Who takes the next step? Choose below.",
   chooseAssigneeInKintone: "The next assignee cannot be chosen here. Please take this step in kintone.",
   stepRefused: "kintone did not accept this step ({{reason}}). Please check the record in kintone.",
+  connectLink: "To connect your kintone account, open this link within 10 minutes (it works once):\n{{url}}",
+  connectOneToOneOnly: "Connecting to kintone works only in a one-to-one chat with this account. Please send “connect” there.",
+  connectUnavailable: "Connecting could not start just now. Please send “connect” again in a little while.",
+  connectedAs: "Connected: you are {{name}} in kintone.",
+  connectNotCompleted: "The connection was not completed. Please send “connect” again to start over.",
+  disconnected: "Your kintone connection was removed.",
+  notConnected: "This LINE account is not connected to kintone.",
+  connectPageTitle: "Connect kintone and LINE",
+  connectPageStartExpired: "This link has expired or was already used. Send “connect” in LINE again and open the new link.",
+  connectPageStateInvalid: "This page has expired, or was opened in another browser than the one that started. Send “connect” in LINE again and open the new link in one browser.",
+  connectPageDenied: "kintone did not allow the connection ({{error}}). If you are not allowed to use it, please ask your kintone administrator.",
+  connectPageKintoneFailed: "kintone could not be reached or did not accept the connection, so nothing was connected. Please send “connect” in LINE again in a little while.",
+  connectPageLinkAppRefused: "You could not be identified: the relay could not add a record to the kintone connection app. Please ask your kintone administrator to let you add records to it.",
 };
 
 export const RELAY_TEXT_CATALOGUE: Record<Language, RelayTexts> = { ja, en };

@@ -6,6 +6,8 @@ import { appRulesRoute } from "./apps/app-rules-route.js";
 import { pingRoute } from "./apps/ping-route.js";
 import { testMessageRoute } from "./apps/test-message-route.js";
 import type { Clock } from "./clock.js";
+import { connectRoutes, type ConnectRouteDeps } from "./connect/connect-routes.js";
+import { linksRoute } from "./connect/links-route.js";
 import { appDeadLettersRoute } from "./dead-letters/app-dead-letters-route.js";
 import { deadLettersRoute } from "./dead-letters/dead-letters-route.js";
 import { limitBody } from "./http/body-limit.js";
@@ -14,6 +16,8 @@ import { requireRelaySecret } from "./http/relay-secret-auth.js";
 import { createFormFieldCache } from "./kintone/form-field-cache.js";
 import type { KintoneClient } from "./kintone/kintone-client.js";
 import type { GroupSummaryClient } from "./line/group-summary-client.js";
+import type { LinkTokenClient } from "./line/link-token-client.js";
+import type { ActAsUser } from "./links/act-as-user.js";
 import type { ProfileClient } from "./line/profile-client.js";
 import type { PushSender } from "./line/push-sender.js";
 import type { ReplySender } from "./line/reply-sender.js";
@@ -70,6 +74,13 @@ export interface RelayDeps {
   metrics?: RelayMetrics;
   /** LINE's message quota (GET /v1/quota); absent: no /v1/quota route. */
   quota?: QuotaClient;
+  /**
+   * Connecting kintone users to LINE users (the OAuth settings): the /connect pages, and the
+   * `connect` command with LINE's link tokens. Absent: none of them.
+   */
+  connect?: Omit<ConnectRouteDeps, "links" | "clock" | "logger"> & { linkTokens: LinkTokenClient };
+  /** Calls kintone as a linked user; present only with `connect` (the OAuth settings). */
+  actAsUser?: ActAsUser;
 }
 
 export interface Relay {
@@ -134,6 +145,7 @@ export function createRelay(deps: RelayDeps): Relay {
         welcomeText: settings.welcomeText,
         language: settings.language,
         retryBaseMs,
+        userLinking: deps.connect && { linkTokens: deps.connect.linkTokens, publicUrl: deps.connect.publicUrl },
       }),
     },
   });
@@ -173,6 +185,9 @@ export function createRelay(deps: RelayDeps): Relay {
     intervalMs: deps.reminderIntervalMs,
   });
 
+  // Opened by the user's phone browser, outside /v1: no bearer, every step a one-time secret.
+  if (deps.connect) app.route("/connect", connectRoutes({ ...deps.connect, links: store.userLinks, clock, logger }));
+
   // Sets the principal (master secret, or one app's key); each route then checks the app it
   // touches with requireAppAccess (http/principal.ts).
   app.use("/v1/*", requireRelaySecret(settings.relaySecrets));
@@ -183,6 +198,7 @@ export function createRelay(deps: RelayDeps): Relay {
   app.route("/v1/notifications", notificationsRoute({ store, clock, logger, onEnqueued: () => worker.wake() }));
   app.route("/v1/records", recordDeliveriesRoute({ store }));
   app.route("/v1/link-codes", linkCodesRoute({ store, clock, formFields }));
+  app.route("/v1/links", linksRoute({ store, logger }));
   app.route("/v1/groups", groupsRoute({ store, clock, logger, groupSummaries: deps.groupSummaries }));
   if (deps.quota) {
     app.route("/v1/quota", quotaRoute({ store, quota: deps.quota, clock, logger, timeZone: settings.timeZone, monthlyPushCap: settings.monthlyPushCap }));

@@ -1,9 +1,11 @@
 import { readFileSync } from "node:fs";
-import { createRelay, type Relay } from "./app.js";
+import { createRelay, type Relay, type RelayDeps } from "./app.js";
 import { systemClock, type Clock } from "./clock.js";
+import { CALLBACK_PATH, RELAY_OAUTH_SCOPES, createKintoneOAuthClient } from "./kintone/kintone-oauth-client.js";
 import { createKintoneRestClient } from "./kintone/kintone-rest-client.js";
 import { createChannelAccessTokenSource, type ChannelAccessTokenConfig } from "./line/channel-access-token.js";
 import { createGroupSummaryClient } from "./line/group-summary-client.js";
+import { createLinkTokenClient } from "./line/link-token-client.js";
 import { createLineConnections } from "./line/line-http.js";
 import { createProfileClient } from "./line/profile-client.js";
 import { createPushSender } from "./line/push-sender.js";
@@ -13,6 +15,8 @@ import { countPushes } from "./metrics/count-pushes.js";
 import { countReplies } from "./metrics/count-replies.js";
 import { createRelayMetrics, type RelayMetrics } from "./metrics/relay-metrics.js";
 import { createLogger, type Logger } from "./logger.js";
+import { createActAsUser, type ActAsUser } from "./links/act-as-user.js";
+import { createTokenBox, decodeTokenKey } from "./links/token-box.js";
 import { createPostbackTokens, deriveSigningKey } from "./postback-token.js";
 import type { RelaySettings } from "./settings.js";
 import type { RelayStore } from "./store/relay-store.js";
@@ -47,6 +51,8 @@ export interface ComposedRelay extends Relay {
   logger: Logger;
   /** This relay's Prometheus registry and hooks (GET /metrics). */
   metrics: RelayMetrics;
+  /** Acting as linked kintone users; present only with the OAuth settings. */
+  actAsUser?: ActAsUser;
   /**
    * Starts the work that runs by itself: the job worker, then the reminder scheduler. Production,
    * the sandbox and the tests all start the relay here, so a new background task starts everywhere.
@@ -103,6 +109,7 @@ export async function composeRelay(settings: RelaySettings, overrides: RelayOver
         ...settings.kintoneApiTokens,
         ...settings.signingKeys,
         ...(tokenConfig.kind === "long-lived" ? [tokenConfig.token] : []),
+        ...(settings.userLinking ? [settings.userLinking.clientSecret, settings.userLinking.tokenKey] : []),
       ],
     });
 
@@ -124,6 +131,8 @@ export async function composeRelay(settings: RelaySettings, overrides: RelayOver
   const lineConnections = createLineConnections({ timeoutMs });
   const line = { apiBaseUrl: settings.lineApiBaseUrl, tokens: accessTokens, timeoutMs, dispatcher: lineConnections };
 
+  const userLinking = composeUserLinking(settings, store, line, { kintoneApiBaseUrl: overrides.kintoneApiBaseUrl ?? settings.kintoneBaseUrl, clock, logger, metrics });
+
   const relay = createRelay({
     settings,
     store,
@@ -141,6 +150,7 @@ export async function composeRelay(settings: RelaySettings, overrides: RelayOver
     reminderIntervalMs: overrides.reminderIntervalMs,
     metrics,
     quota: createQuotaClient(line),
+    ...userLinking,
   });
 
   let closing: Promise<void> | undefined;
@@ -149,6 +159,7 @@ export async function composeRelay(settings: RelaySettings, overrides: RelayOver
     store,
     logger,
     metrics,
+    ...(userLinking.actAsUser ? { actAsUser: userLinking.actAsUser } : {}),
     async start() {
       await relay.worker.start();
       relay.reminders.start();
@@ -161,6 +172,50 @@ export async function composeRelay(settings: RelaySettings, overrides: RelayOver
       })();
       return closing;
     },
+  };
+}
+
+/**
+ * Connecting kintone users and acting as them, when the OAuth settings are set: kintone's OAuth
+ * client (on the REST API's host, where /oauth2 lives), the sealed-token box, LINE's link tokens.
+ */
+function composeUserLinking(
+  settings: RelaySettings,
+  store: RelayStore,
+  line: Parameters<typeof createLinkTokenClient>[0],
+  context: { kintoneApiBaseUrl: string; clock: Clock; logger: Logger; metrics: RelayMetrics },
+): Pick<RelayDeps, "connect" | "actAsUser"> {
+  const linking = settings.userLinking;
+  if (!linking) return {};
+  const key = decodeTokenKey(linking.tokenKey);
+  if (!key) throw new Error("RELAY_TOKEN_KEY: not 32 bytes (settings.ts checks this first)");
+  const tokenBox = createTokenBox(key);
+  const oauth = createKintoneOAuthClient({
+    baseUrl: context.kintoneApiBaseUrl,
+    clientId: linking.clientId,
+    clientSecret: linking.clientSecret,
+    redirectUri: linking.publicUrl + CALLBACK_PATH,
+    scopes: RELAY_OAUTH_SCOPES,
+  });
+  return {
+    connect: {
+      oauth,
+      tokenBox,
+      publicUrl: linking.publicUrl,
+      lineAccessBaseUrl: linking.lineAccessBaseUrl,
+      kintoneApiBaseUrl: context.kintoneApiBaseUrl,
+      linkAppId: linking.linkAppId,
+      linkTokens: createLinkTokenClient(line),
+    },
+    actAsUser: createActAsUser({
+      links: store.userLinks,
+      oauth,
+      tokenBox,
+      baseUrl: context.kintoneApiBaseUrl,
+      clock: context.clock,
+      logger: context.logger,
+      onRequest: context.metrics.hooks.kintoneRequest,
+    }),
   };
 }
 

@@ -81,6 +81,18 @@ export const messageEventSchema = z.object({
   }
 >;
 
+/**
+ * LINE's account-link outcome (https://developers.line.biz/en/reference/messaging-api/#account-link-event):
+ * `link.nonce` is the nonce the relay put in the account-link URL; a failed link carries no reply token.
+ */
+export const accountLinkEventSchema = z.object({
+  ...base,
+  type: z.literal("accountLink"),
+  replyToken,
+  link: z.object({ result: z.enum(["ok", "failed"]) satisfies z.ZodType<webhook.LinkContent.ResultEnum>, nonce: z.string() }),
+}) satisfies z.ZodType<webhook.AccountLinkEvent>;
+
 export type PostbackEvent = z.infer<typeof postbackEventSchema>;
 export type MessageEvent = z.infer<typeof messageEventSchema>;
+export type AccountLinkEvent = z.infer<typeof accountLinkEventSchema>;
 export type EventSource = z.infer<typeof source>;

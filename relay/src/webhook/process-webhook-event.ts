@@ -9,7 +9,11 @@ import type { PostbackTokens } from "../postback-token.js";
 import type { Job, RelayStore, WebhookEventChanges, WebhookEventRow } from "../store/relay-store.js";
 import { retryDelayMs } from "../worker/backoff.js";
 import type { JobResult } from "../worker/job-runner.js";
+import { handleAccountLink } from "../connect/handle-account-link.js";
+import { handleConnectCommand } from "../connect/handle-connect-command.js";
+import type { LinkTokenClient } from "../line/link-token-client.js";
 import {
+  accountLinkEventSchema,
   followEventSchema,
   joinEventSchema,
   leaveEventSchema,
@@ -38,6 +42,8 @@ export interface WebhookEventDeps {
   /** RELAY_LANGUAGE (default "ja"): replies that no rule set's language decides. */
   language?: Language;
   retryBaseMs?: number;
+  /** Connecting kintone users (the OAuth settings are set): `connect` / `disconnect` and LINE's account link. */
+  userLinking?: { linkTokens: LinkTokenClient; publicUrl: string };
 }
 
 /**
@@ -82,7 +88,18 @@ export function createWebhookEventHandler(deps: WebhookEventDeps) {
       case "message": {
         const parsed = messageEventSchema.safeParse(event);
         if (!parsed.success) return "ignored: malformed message";
+        if (deps.userLinking) {
+          const connected = await handleConnectCommand({ ...deps, ...deps.userLinking, replyOnce }, row, parsed.data);
+          if (connected !== undefined) return connected;
+        }
         return handleLinkCode({ ...deps, replyOnce }, row, parsed.data);
+      }
+      case "accountLink": {
+        // Without the OAuth settings the relay started no account link: not its event to answer.
+        if (!deps.userLinking) return "ignored: account link (connecting kintone users is off)";
+        const parsed = accountLinkEventSchema.safeParse(event);
+        if (!parsed.success) return `ignored: malformed account link (${parsed.error.issues[0]?.message})`;
+        return handleAccountLink({ ...deps, replyOnce }, row, parsed.data);
       }
       case "follow": {
         const parsed = followEventSchema.safeParse(event);
