@@ -119,6 +119,25 @@ describe("several instances", () => {
     expect(wakeUps.length).toBe(after);
   });
 
+  it("listens again after its connection was cut, wakes its worker once for what it missed, then hears the others again", async () => {
+    const url = await server.newDatabase();
+    const [listening, enqueueing] = await Promise.all([open(url), open(url)]);
+    let wakeUps = 0;
+    listening.onJobsAvailable(() => wakeUps++);
+
+    // The server ends the LISTEN sessions (a failover, an idle-session killer): both instances'.
+    const cut = await rows<{ cut: boolean }>(
+      url,
+      `SELECT pg_terminate_backend(pid) AS cut FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN relay_jobs'`,
+    );
+    expect(cut).toEqual([{ cut: true }, { cut: true }]);
+    // Enqueued while nobody listens: the NOTIFY reaches no one, the reconnect's wake-up covers it.
+    await enqueueing.enqueueNotification(input, "while-cut", Date.now());
+    await waitFor(() => wakeUps === 1, 5_000);
+    await enqueueing.enqueueNotification(input, "after-reconnect", Date.now());
+    await waitFor(() => wakeUps === 2, 1_000);
+  });
+
   it("issues the shared channel token once when three instances ask at the same time", async () => {
     const url = await server.newDatabase();
     const stores = await Promise.all([open(url), open(url), open(url)]);
