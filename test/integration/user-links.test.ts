@@ -307,6 +307,19 @@ describe("acting as a linked kintone user", () => {
     expect(asUser.filter((r) => r.status !== 401).every((r) => r.actor?.method === "oauth" && r.actor.user === "alice")).toBe(true);
   });
 
+  it("a stored token that does not open with RELAY_TOKEN_KEY (the key changed) is 'reconnect', and no refresh is tried", async () => {
+    await stack.link(ALICE.code, USER_A);
+    await stack.actAsUser.getRecord("alice", String(LINK_APP_ID), "1");
+    // As if RELAY_TOKEN_KEY was replaced: the row holds a token sealed under another key.
+    const otherKey = createTokenBox(Buffer.alloc(32, 9)).seal("some-refresh-token", "alice");
+    stack.store.db.prepare(`UPDATE user_links SET refresh_token_sealed = ? WHERE kintone_user_code = 'alice'`).run(otherKey);
+    stack.kintone.expireAccessTokens();
+    const tokenRequests = stack.kintone.oauthTokenRequests.length;
+    await expect(stack.actAsUser.getRecord("alice", String(LINK_APP_ID), "1")).rejects.toBeInstanceOf(UserReconnectNeededError);
+    expect(stack.kintone.oauthTokenRequests).toHaveLength(tokenRequests);
+    expect(await stack.store.userLinks.getLinkByKintoneUser("alice")).toMatchObject({ state: "reconnect" });
+  });
+
   it("a revoked token marks the link 'reconnect' and throws UserReconnectNeededError; the API token is never tried", async () => {
     await stack.link(ALICE.code, USER_A);
     await stack.actAsUser.getRecord("alice", String(LINK_APP_ID), "1");
