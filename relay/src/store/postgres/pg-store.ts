@@ -1,5 +1,4 @@
 import type pg from "pg";
-import { newId } from "../../ids.js";
 import { ruleSetHash } from "../rule-set-hash.js";
 import {
   LeaseLostError,
@@ -37,7 +36,6 @@ import {
 import {
   LOCK_CLASS,
   PostgresOpenError,
-  JOBS_CHANNEL,
   inTransaction,
   openPool,
   sqlState,
@@ -54,9 +52,6 @@ import {
   countUnfinished,
   extendHeldLeases,
   BOOKKEEPING_CTE,
-  READY_NEXT_SQL,
-  blockedBehind,
-  endLeasedJob,
   holdLease,
   nextDueAt,
   rescheduleLeasedJob,
@@ -77,6 +72,19 @@ import {
   type DeliveryDbRow,
   type NotificationDbRow,
 } from "./pg-notifications.js";
+import {
+  ACK_KEY,
+  ackKey,
+  claimAcknowledgementIn,
+  claimLinkCodeIn,
+  finishWebhookEventIn,
+  getWebhookEventIn,
+  listGroupsIn,
+  readAcknowledgements,
+  storeWebhookEventsIn,
+  upsertGroupState,
+  upsertUserState,
+} from "./pg-line-side.js";
 import { pruneIn } from "./pg-prune.js";
 import { capAtLineLimitIn, pushUsageIn, releasePushIn, reservePushIn } from "./pg-push-budget.js";
 import { migratePostgres } from "./pg-schema.js";
@@ -124,37 +132,6 @@ const HEALTH_PROBE = `INSERT INTO store_health (id, checked_at) VALUES (1, $1) O
 /** How long a write check's answer is reused: /healthz may be asked every second by several monitors. */
 const WRITE_CHECK_INTERVAL_MS = 2_000;
 
-
-interface AcknowledgementDbRow {
-  delivery_id: string;
-  user_id: string;
-  button_id: string;
-  event_id: string;
-  display_name: string | null;
-  tapped_at: number;
-  state: "writing" | "commenting" | "written";
-  written_at: number | null;
-  effects: string | null;
-  comment_id: string | null;
-  commenting_at: number | null;
-}
-
-const toAcknowledgement = (row: AcknowledgementDbRow): AcknowledgementRow => ({
-  deliveryId: row.delivery_id,
-  userId: row.user_id,
-  buttonId: row.button_id,
-  eventId: row.event_id,
-  displayName: row.display_name,
-  tappedAt: row.tapped_at,
-  state: row.state,
-  writtenAt: row.written_at,
-  effects: row.effects,
-  commentId: row.comment_id,
-  commentingAt: row.commenting_at,
-});
-
-const ACK_KEY = `delivery_id = $1 AND user_id = $2 AND button_id = $3`;
-const ackKey = (key: AcknowledgementKey) => [key.deliveryId, key.userId, key.buttonId];
 
 /**
  * The relay's store on PostgreSQL, shared by several relay instances (the same RelayStore
@@ -447,90 +424,15 @@ export class PostgresStore implements RelayStore {
   }
 
   async storeWebhookEvents(events: InboundEvent[], now: number): Promise<{ stored: number; duplicates: number }> {
-    // One row per event id (a request may carry the same event twice): the first is kept, as
-    // SQLite's INSERT OR IGNORE keeps it.
-    const first = new Map<string, InboundEvent>();
-    for (const event of events) if (!first.has(event.eventId)) first.set(event.eventId, event);
-    const batch = [...first.values()];
-    if (batch.length === 0) return { stored: 0, duplicates: 0 };
-    // A job is inserted blocked (ready = false) behind an unfinished earlier event of its user,
-    // stored before or in this same request (pg-jobs.ts says why that is safe). One statement,
-    // committed (and fsynced) on its own, with its NOTIFY.
-    const { rows } = await this.sql.query<{ stored: number }>(
-      `WITH input AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::boolean[], $6::text[], $7::text[])
-           WITH ORDINALITY AS t(event_id, type, source_key, ts, redelivery, body, job_id, position)
-       ), stored AS (
-         INSERT INTO webhook_events (event_id, type, source_key, timestamp, received_at, redelivery, body)
-         SELECT event_id, type, source_key, ts, $8, redelivery, body FROM input ORDER BY position
-         ON CONFLICT (event_id) DO NOTHING
-         RETURNING event_id
-       ), queued AS (
-         INSERT INTO jobs (id, kind, ref_id, state, attempts, run_at, order_key, order_seq, created_at, ready)
-         SELECT i.job_id, 'webhook-event', i.event_id, 'pending', 0, $8, i.source_key, i.ts, $8,
-           NOT (row_number() OVER (PARTITION BY i.source_key ORDER BY i.ts, i.job_id) > 1 OR ${blockedBehind("i.source_key", "i.ts", "i.job_id")})
-         FROM input AS i JOIN stored USING (event_id) ORDER BY i.position
-         RETURNING 1
-       )
-       SELECT (SELECT COUNT(*) FROM queued) AS stored, (SELECT pg_notify('${JOBS_CHANNEL}', '') WHERE EXISTS (SELECT 1 FROM queued)) IS NULL AS quiet`,
-      [
-        batch.map((event) => event.eventId),
-        batch.map((event) => event.type),
-        batch.map((event) => event.sourceKey),
-        batch.map((event) => event.timestamp),
-        batch.map((event) => event.redelivery),
-        batch.map((event) => event.body),
-        batch.map(() => newId("j")),
-        now,
-      ],
-    );
-    const stored = rows[0]?.stored ?? 0;
-    return { stored, duplicates: events.length - stored };
+    return storeWebhookEventsIn(this.sql, events, now);
   }
 
   async getWebhookEvent(eventId: string): Promise<WebhookEventRow | undefined> {
-    const { rows } = await this.sql.query<{
-      event_id: string;
-      type: string;
-      source_key: string;
-      timestamp: number;
-      received_at: number;
-      redelivery: boolean;
-      body: string;
-      state: "pending" | "done";
-      outcome: string | null;
-      replied: boolean;
-    }>(`SELECT * FROM webhook_events WHERE event_id = $1`, [eventId]);
-    const row = rows[0];
-    return (
-      row && {
-        eventId: row.event_id,
-        type: row.type,
-        sourceKey: row.source_key,
-        timestamp: row.timestamp,
-        receivedAt: row.received_at,
-        redelivery: row.redelivery,
-        body: row.body,
-        state: row.state,
-        outcome: row.outcome,
-        replied: row.replied,
-      }
-    );
+    return getWebhookEventIn(this.sql, eventId);
   }
 
   async finishWebhookEvent(job: JobLease, eventId: string, outcome: string, changes: WebhookEventChanges = {}): Promise<void> {
-    await this.bookkeeping(async (tx) => {
-      const orderKey = await endLeasedJob(tx, job);
-      // The user's next event is made ready in the statement that ends the event (after the one
-      // above, for its snapshot: pg-jobs.ts).
-      await tx.query(
-        `WITH next AS (${READY_NEXT_SQL} RETURNING id)
-         UPDATE webhook_events SET state = 'done', outcome = $2, replied = replied OR $3 WHERE event_id = $4`,
-        [orderKey, outcome, changes.replied === true, eventId],
-      );
-      if (changes.user) await this.upsertUserState(tx, changes.user.userId, changes.user.state, changes.user.at);
-      if (changes.group) await this.upsertGroupState(tx, changes.group.groupId, changes.group.kind, changes.group.state, changes.group.at, changes.group.name);
-    });
+    await this.bookkeeping((tx) => finishWebhookEventIn(tx, job, eventId, outcome, changes));
   }
 
   async markReplied(eventId: string): Promise<void> {
@@ -538,26 +440,11 @@ export class PostgresStore implements RelayStore {
   }
 
   async getAcknowledgement(key: AcknowledgementKey): Promise<AcknowledgementRow | undefined> {
-    const { rows } = await this.sql.query<AcknowledgementDbRow>(`SELECT * FROM acknowledgements WHERE ${ACK_KEY}`, ackKey(key));
-    return rows[0] && toAcknowledgement(rows[0]);
+    return (await readAcknowledgements(this.sql, ACK_KEY, ackKey(key)))[0];
   }
 
   async claimAcknowledgement(key: AcknowledgementKey, eventId: string, tappedAt: number, effects: string): Promise<{ first: boolean; ack: AcknowledgementRow }> {
-    return this.transaction(async (tx) => {
-      const { rowCount } = await tx.query(
-        `INSERT INTO acknowledgements (delivery_id, user_id, button_id, event_id, tapped_at, state, effects)
-         VALUES ($1, $2, $3, $4, $5, 'writing', $6) ON CONFLICT DO NOTHING`,
-        [...ackKey(key), eventId, tappedAt, effects],
-      );
-      // A row claimed before effects were stored gets them now; one that has them keeps them.
-      const { rows } = await tx.query<AcknowledgementDbRow>(
-        `UPDATE acknowledgements SET effects = COALESCE(effects, $4) WHERE ${ACK_KEY} RETURNING *`,
-        [...ackKey(key), effects],
-      );
-      const row = rows[0];
-      if (!row) throw new Error(`acknowledgement ${key.deliveryId}/${key.userId}/${key.buttonId} vanished`);
-      return { first: rowCount === 1, ack: toAcknowledgement(row) };
-    });
+    return this.transaction((tx) => claimAcknowledgementIn(tx, key, eventId, tappedAt, effects));
   }
 
   async markAcknowledgementCommenting(key: AcknowledgementKey, now: number): Promise<void> {
@@ -583,23 +470,11 @@ export class PostgresStore implements RelayStore {
 
   async listAcknowledgements(deliveryIds: string[]): Promise<AcknowledgementRow[]> {
     if (deliveryIds.length === 0) return [];
-    const { rows } = await this.sql.query<AcknowledgementDbRow>(`SELECT * FROM acknowledgements WHERE delivery_id = ANY($1::text[]) ORDER BY tapped_at`, [
-      deliveryIds,
-    ]);
-    return rows.map(toAcknowledgement);
+    return readAcknowledgements(this.sql, `delivery_id = ANY($1::text[])`, [deliveryIds]);
   }
 
   async setUserState(userId: string, state: "following" | "blocked", at: number): Promise<void> {
-    await this.upsertUserState(this.sql, userId, state, at);
-  }
-
-  private async upsertUserState(sql: Sql, userId: string, state: "following" | "blocked", at: number): Promise<void> {
-    await sql.query(
-      `INSERT INTO line_users (user_id, state, changed_at) VALUES ($1, $2, $3)
-       ON CONFLICT (user_id) DO UPDATE SET state = excluded.state, changed_at = excluded.changed_at
-       WHERE excluded.changed_at >= line_users.changed_at`,
-      [userId, state, at],
-    );
+    await upsertUserState(this.sql, userId, state, at);
   }
 
   async isBlocked(userId: string): Promise<boolean> {
@@ -608,20 +483,7 @@ export class PostgresStore implements RelayStore {
   }
 
   async setGroupState(groupId: string, kind: "group" | "room", state: "joined" | "left", at: number): Promise<void> {
-    await this.upsertGroupState(this.sql, groupId, kind, state, at);
-  }
-
-  private async upsertGroupState(sql: Sql, groupId: string, kind: "group" | "room", state: "joined" | "left", at: number, name?: string): Promise<void> {
-    // A name is kept whichever event is newer: an older join's lookup still names the group.
-    await sql.query(
-      `INSERT INTO line_groups (group_id, kind, state, changed_at, name) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (group_id) DO UPDATE SET
-         state = CASE WHEN excluded.changed_at >= line_groups.changed_at THEN excluded.state ELSE line_groups.state END,
-         kind = excluded.kind,
-         changed_at = GREATEST(excluded.changed_at, line_groups.changed_at),
-         name = COALESCE(excluded.name, line_groups.name)`,
-      [groupId, kind, state, at, name ?? null],
-    );
+    await upsertGroupState(this.sql, groupId, kind, state, at);
   }
 
   async setGroupName(groupId: string, name: string): Promise<void> {
@@ -629,16 +491,7 @@ export class PostgresStore implements RelayStore {
   }
 
   async listGroups(): Promise<GroupRow[]> {
-    const { rows } = await this.sql.query<{ group_id: string; kind: "group" | "room"; state: "joined" | "left"; changed_at: number; name: string | null }>(
-      `SELECT * FROM line_groups ORDER BY changed_at DESC, group_id`,
-    );
-    return rows.map((row) => ({
-      groupId: row.group_id,
-      kind: row.kind,
-      state: row.state,
-      changedAt: row.changed_at,
-      ...(row.name !== null ? { name: row.name } : {}),
-    }));
+    return listGroupsIn(this.sql);
   }
 
   async createLinkCode(row: Omit<LinkCodeRow, "usedBy">): Promise<void> {
@@ -652,39 +505,8 @@ export class PostgresStore implements RelayStore {
     ]);
   }
 
-  /**
-   * used_event: who holds it; used_at: when its write landed (spent). A holder whose event is no
-   * longer pending ended without landing the write, so its claim has lapsed. Two events claiming
-   * at once: the second waits for the first's row lock, then re-checks the row the first wrote.
-   */
   async claimLinkCode(code: string, userId: string, eventId: string, now: number): Promise<LinkCodeRow | undefined> {
-    const { rows } = await this.sql.query<{
-      code: string;
-      app_id: string;
-      record_id: string;
-      field: string;
-      created_at: number;
-      expires_at: number;
-      used_by: string | null;
-    }>(
-      `UPDATE link_codes SET used_by = $1, used_event = $2
-       WHERE code = $3 AND (used_event = $2 OR (used_at IS NULL AND expires_at > $4 AND (used_event IS NULL OR NOT EXISTS (
-         SELECT 1 FROM webhook_events WHERE webhook_events.event_id = link_codes.used_event AND webhook_events.state = 'pending'))))
-       RETURNING code, app_id, record_id, field, created_at, expires_at, used_by`,
-      [userId, eventId, code, now],
-    );
-    const row = rows[0];
-    return (
-      row && {
-        code: row.code,
-        appId: row.app_id,
-        recordId: row.record_id,
-        field: row.field,
-        createdAt: row.created_at,
-        expiresAt: row.expires_at,
-        usedBy: row.used_by,
-      }
-    );
+    return claimLinkCodeIn(this.sql, code, userId, eventId, now);
   }
 
   async completeLinkCode(code: string, eventId: string, now: number): Promise<void> {
