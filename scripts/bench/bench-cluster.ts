@@ -42,13 +42,13 @@ const { values: flags } = parseArgs({
 
 const QUICK = flags.quick === true;
 const DURATION_S = positive("--duration", flags.duration ?? (QUICK ? "2" : "10"));
-const NOTIFICATIONS = Math.round(positive("--notifications", flags.notifications ?? (QUICK ? "60" : "300")));
+const NOTIFICATIONS = Math.round(positive("--notifications", flags.notifications ?? (QUICK ? "40" : "300")));
 const CONNECTIONS = 50;
 /** LINE users on each record (the field holds one ID a line): one multicast reaches both. */
 const RECIPIENTS_PER_RECORD = 2;
 /** Notifications POSTed at once, as several staff changing statuses at the same time. */
 const POSTING_CONCURRENCY = 10;
-const WARM_UP = { notifications: QUICK ? 10 : 20, seconds: 0.5, connections: 10, drainMs: QUICK ? 5_000 : 10_000 };
+const WARM_UP = { notifications: QUICK ? 10 : 20, seconds: 0.5, connections: 10, drainMs: QUICK ? 3_000 : 10_000 };
 const PUSH_WAIT_MS = 120_000;
 
 interface Configuration {
