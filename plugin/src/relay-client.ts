@@ -32,7 +32,8 @@ export interface NotificationRequest {
   nextStatus: string;
 }
 
-export type RecipientState = "sent" | "failed" | "blocked" | "pending" | "invalid" | "capped";
+/** not_linked: a kintone user (assignee or named user) who has not connected LINE, or must connect again. */
+export type RecipientState = "sent" | "failed" | "blocked" | "pending" | "invalid" | "capped" | "not_linked";
 
 export interface Delivery {
   id: string;

@@ -146,6 +146,7 @@ export function createRelay(deps: RelayDeps): Relay {
         language: settings.language,
         retryBaseMs,
         userLinking: deps.connect && { linkTokens: deps.connect.linkTokens, publicUrl: deps.connect.publicUrl },
+        actAsUser: deps.actAsUser,
       }),
     },
   });

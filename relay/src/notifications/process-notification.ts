@@ -27,7 +27,8 @@ import { decideNotifyOnce } from "./notify-once.js";
 import { canonicalRules } from "../apps/rules-body.js";
 import { selectWebhookRules, webhookCandidates } from "./webhook-triggers.js";
 import { createReminderHandler } from "../reminders/process-reminder.js";
-import { planBatches, resolveRecipients } from "./resolve-recipients.js";
+import { kintoneUsersOf, planBatches, reachKintoneUsers, resolveRecipients } from "./resolve-recipients.js";
+import type { DeliveryRecipientUser } from "../approvals/approval-store.js";
 
 export interface ProcessNotificationDeps {
   store: RelayStore;
@@ -183,11 +184,22 @@ export function createNotificationHandler(deps: ProcessNotificationDeps) {
 
     const deliveries: DeliveryPlan[] = [];
     const skipped: SkippedRecipient[] = [];
+    const recipientUsers: DeliveryRecipientUser[] = [];
     for (const rule of fresh) {
       const { valid, invalid } = resolveRecipients(rule, record);
       for (const bad of invalid) skipped.push({ ruleId: rule.id, state: "invalid", ...bad });
+      // kintone users (the assignees after the change, named users) on the LINE account they linked.
+      const codes = kintoneUsersOf(rule, record);
+      const { reached, notLinked } = reachKintoneUsers(codes, codes.length > 0 ? await store.userLinks.getLinksByKintoneUsers(codes) : []);
+      for (const miss of notLinked) skipped.push({ ruleId: rule.id, state: "not_linked", ...miss });
+      const sentAs = new Map<string, string>();
+      const candidates = new Set(valid);
+      for (const { kintoneUserCode, lineUserId } of reached) {
+        if (!sentAs.has(lineUserId)) sentAs.set(lineUserId, kintoneUserCode);
+        candidates.add(lineUserId);
+      }
       const reachable: string[] = [];
-      for (const id of valid) {
+      for (const id of candidates) {
         if (id.startsWith("U") && (await deps.isBlocked?.(id))) {
           skipped.push({ ruleId: rule.id, recipientId: id, state: "blocked", detail: "the user blocked the LINE account" });
         } else {
@@ -195,9 +207,17 @@ export function createNotificationHandler(deps: ProcessNotificationDeps) {
         }
       }
       for (const batch of planBatches(reachable)) {
-        deliveries.push(planDelivery(deps, notification, rule, record, fields, change, batch, timeZone, parsed.ruleSet));
+        const plan = planDelivery(deps, notification, rule, record, fields, change, batch, timeZone, parsed.ruleSet);
+        deliveries.push(plan);
+        for (const lineUserId of batch.to) {
+          const kintoneUserCode = sentAs.get(lineUserId);
+          if (kintoneUserCode !== undefined) recipientUsers.push({ deliveryId: plan.id, lineUserId, kintoneUserCode });
+        }
       }
     }
+    // Before the dispatch that makes the deliveries visible: a tap can only come after it, and a
+    // dispatch that loses its race leaves rows naming deliveries that never exist (never read).
+    await store.approvals.rememberRecipientUsers(recipientUsers, clock.now());
     const { conflict } = await store.dispatchNotification(job, notification.id, deliveries, skipped, clock.now(), claims);
     if (conflict) {
       // Another notification for this record recorded its change first; nothing was committed.

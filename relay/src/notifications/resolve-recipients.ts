@@ -1,5 +1,6 @@
 import type { KintoneRecord } from "../../../common/kintone/record.js";
 import type { Rule } from "../../../common/rules/rule-set.js";
+import type { UserLink } from "../links/user-links.js";
 
 /** A LINE user (U), group (C) or room (R) ID: one letter and 32 lower-case hex digits. */
 export const LINE_ID = /^[UCR][0-9a-f]{32}$/;
@@ -47,6 +48,55 @@ export function resolveRecipients(rule: Rule, record: KintoneRecord): ResolvedRe
   }
   for (const id of rule.recipients.ids) consider(id, "the rule's fixed IDs");
   return { valid, fromFields, invalid };
+}
+
+/** How a kintone user who cannot be reached is listed among a notification's recipients. */
+export const kintoneRecipientId = (code: string) => `kintone:${code}`;
+
+/**
+ * The kintone users a rule reaches, de-duplicated in order: the record's assignees (its
+ * STATUS_ASSIGNEE, read after the change) when `recipients.assignees`, then `recipients.users`.
+ */
+export function kintoneUsersOf(rule: Rule, record: KintoneRecord): string[] {
+  const codes: string[] = [];
+  if (rule.recipients.assignees === true) {
+    const field = Object.values(record).find((candidate) => candidate.type === "STATUS_ASSIGNEE");
+    const assignees = Array.isArray(field?.value) ? (field.value as unknown[]) : [];
+    for (const assignee of assignees) {
+      const code = (assignee as { code?: unknown } | null)?.code;
+      if (typeof code === "string" && code !== "") codes.push(code);
+    }
+  }
+  codes.push(...(rule.recipients.users ?? []));
+  return [...new Set(codes)];
+}
+
+export interface ReachedKintoneUsers {
+  /** The LINE user each linked kintone user is reached on. */
+  reached: Array<{ kintoneUserCode: string; lineUserId: string }>;
+  /** Recorded as `not_linked`: never linked, or linked but kintone refused their token since. */
+  notLinked: Array<{ recipientId: string; detail: string }>;
+}
+
+/** Each kintone user through their link: active links are reached, the others listed as not linked. */
+export function reachKintoneUsers(codes: readonly string[], links: readonly UserLink[]): ReachedKintoneUsers {
+  const byCode = new Map(links.map((link) => [link.kintoneUserCode, link]));
+  const reached: ReachedKintoneUsers["reached"] = [];
+  const notLinked: ReachedKintoneUsers["notLinked"] = [];
+  for (const code of codes) {
+    const link = byCode.get(code);
+    if (!link) {
+      notLinked.push({ recipientId: kintoneRecipientId(code), detail: `kintone user "${code}" has not connected a LINE account` });
+    } else if (link.state !== "active") {
+      notLinked.push({
+        recipientId: kintoneRecipientId(code),
+        detail: `kintone user "${code}" must connect again: kintone refused their token (they send "connect" to the LINE account)`,
+      });
+    } else {
+      reached.push({ kintoneUserCode: code, lineUserId: link.lineUserId });
+    }
+  }
+  return { reached, notLinked };
 }
 
 /**

@@ -5,6 +5,7 @@
  * before it resolves.
  */
 
+import type { ApprovalStore } from "../approvals/approval-store.js";
 import type { UserLinkStore } from "../links/user-links.js";
 
 export type JobKind = "notification" | "delivery" | "webhook-event";
@@ -101,8 +102,12 @@ export interface NotificationRow extends NotificationInput {
   updatedAt: number;
 }
 
-/** capped: not pushed, the month's RELAY_MONTHLY_PUSH_CAP (or LINE's own monthly limit) was reached. */
-export type RecipientState = "pending" | "sent" | "failed" | "blocked" | "invalid" | "capped";
+/**
+ * capped: not pushed, the month's RELAY_MONTHLY_PUSH_CAP (or LINE's own monthly limit) was reached.
+ * not_linked: a kintone user the rule names (an assignee, `recipients.users`) who has not connected
+ * a LINE account, or must connect again; listed as `kintone:<login name>`.
+ */
+export type RecipientState = "pending" | "sent" | "failed" | "blocked" | "invalid" | "capped" | "not_linked";
 
 export interface DeliveryPlan {
   id: string;
@@ -121,7 +126,7 @@ export interface DeliveryPlan {
 export interface SkippedRecipient {
   ruleId: string;
   recipientId: string;
-  state: "invalid" | "blocked";
+  state: "invalid" | "blocked" | "not_linked";
   detail: string;
 }
 
@@ -317,6 +322,8 @@ export type StoreWritable = { ok: true } | { ok: false; message: string };
 export interface RelayStore {
   /** kintone users linked to LINE users, and the connect flow that links them (links/user-links.ts). */
   readonly userLinks: UserLinkStore;
+  /** Which kintone user each delivery reached, and the process steps taken from LINE (approvals/approval-store.ts). */
+  readonly approvals: ApprovalStore;
 
   enqueueNotification(input: NotificationInput, dedupKey: string, now: number): Promise<EnqueueResult>;
   getNotification(id: string): Promise<NotificationRow | undefined>;

@@ -1,3 +1,4 @@
+import { SQLITE_APPROVALS_MIGRATION } from "./sqlite-approvals.js";
 import { SQLITE_USER_LINKS_MIGRATION } from "./sqlite-user-links.js";
 
 /** Schema migrations, applied in order; `PRAGMA user_version` records how many ran. */
@@ -327,4 +328,6 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // The connect flow and the links of kintone users to LINE users (sqlite-user-links.ts).
   SQLITE_USER_LINKS_MIGRATION,
+  // Approvals: the kintone user each delivery reached, and the steps taken from LINE (sqlite-approvals.ts).
+  SQLITE_APPROVALS_MIGRATION,
 ];

@@ -43,6 +43,7 @@ import { registerRuleSetHash, ruleSetHash } from "./rule-set-hash.js";
 import { startSqliteInboxWriter, type InboxWriter } from "./sqlite-inbox-writer.js";
 import { capAtLineLimitIn, pushUsageIn, releasePushIn, reservePushIn } from "./sqlite-push-budget.js";
 import { SQLITE_USER_LINKS_PRUNE_STEPS, SqliteUserLinkStore } from "./sqlite-user-links.js";
+import { SQLITE_APPROVALS_PRUNE_STEPS, SqliteApprovalStore } from "./sqlite-approvals.js";
 
 /**
  * SQLite (WAL) in RELAY_DATA_DIR. better-sqlite3 is synchronous, so each method is one short
@@ -304,6 +305,7 @@ const PRUNE_STEPS: readonly string[] = [
      AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.rules_hash = c.hash)
      AND NOT EXISTS (SELECT 1 FROM app_rule_versions v WHERE v.hash = c.hash) LIMIT @limit)`,
   ...SQLITE_USER_LINKS_PRUNE_STEPS,
+  ...SQLITE_APPROVALS_PRUNE_STEPS,
 ];
 
 /** A notification with its rule set's text, kept once per content in rule_set_contents. */
@@ -363,11 +365,13 @@ export class SqliteStore implements RelayStore {
     // Lowered only from FULL (2), the level bookkeeping() restores; a store opened with NORMAL already is.
     this.relaxBookkeeping = !db.memory && db.pragma("synchronous", { simple: true }) === 2;
     this.userLinks = new SqliteUserLinkStore(db);
+    this.approvals = new SqliteApprovalStore(db);
   }
 
   private readonly statements = new Map<string, Database.Statement>();
   private readonly relaxBookkeeping: boolean;
   readonly userLinks: SqliteUserLinkStore;
+  readonly approvals: SqliteApprovalStore;
 
   /**
    * The worker's bookkeeping as one IMMEDIATE transaction committed with synchronous=NORMAL (why

@@ -1,7 +1,10 @@
 import { RELAY_TEXT_CATALOGUE, type Language } from "../../../common/i18n/relay-texts.js";
 import { buttonSchema, type Button } from "../../../common/rules/rule-set.js";
+import type { ReplyChoices } from "../approvals/step-replies.js";
+import { chooseAssignee, isStepId, takeStepOnTap } from "../approvals/take-step.js";
 import type { Clock } from "../clock.js";
 import type { KintoneClient } from "../kintone/kintone-client.js";
+import type { ActAsUser } from "../links/act-as-user.js";
 import type { ProfileClient } from "../line/profile-client.js";
 import type { Logger } from "../logger.js";
 import type { PostbackTokens } from "../postback-token.js";
@@ -24,11 +27,17 @@ export interface PostbackDeps {
   replyOnce: (event: WebhookEventRow, replyToken: string | undefined, texts: string[]) => Promise<string>;
   /** RELAY_LANGUAGE: replies when the delivery's rule set names no language. */
   language?: Language;
+  /** Acts as linked kintone users (buttons with an `action`); absent without kintone OAuth settings. */
+  actAsUser?: ActAsUser;
+  /** Replies with quick replies (the next assignee's candidates); absent: the user is sent to kintone. */
+  replyChoices?: ReplyChoices;
 }
 
 /**
  * A tap on a relay button: verify the token, check the tapper received that delivery, then write
- * the acknowledgement once per (delivery, user, button) and reply. Returns the event's outcome.
+ * the acknowledgement once per (delivery, user, button) and reply; a button with an `action`
+ * takes the process step as the tapping kintone user instead (approvals/take-step.ts), and a
+ * next-assignee quick reply (its token names a step) carries that step on. Returns the event's outcome.
  */
 export async function handlePostback(deps: PostbackDeps, row: WebhookEventRow, event: PostbackEvent): Promise<string> {
   const { store, logger } = deps;
@@ -37,6 +46,7 @@ export async function handlePostback(deps: PostbackDeps, row: WebhookEventRow, e
     logger.warn("postback refused: not a relay token or its signature is wrong", { event: row.eventId });
     return "refused: bad token";
   }
+  if (isStepId(target.deliveryId)) return chooseAssignee(deps, row, event.replyToken, target, event.source?.userId);
   const delivery = await store.getDelivery(target.deliveryId);
   const button = delivery && findButton(delivery, target.buttonId);
   const texts = await textsForNotification(store, delivery?.notificationId, deps.language ?? "ja");
@@ -56,6 +66,7 @@ export async function handlePostback(deps: PostbackDeps, row: WebhookEventRow, e
     await deps.replyOnce(row, event.replyToken, [texts.notYours]);
     return "refused: not a recipient";
   }
+  if (button.action !== undefined) return takeStepOnTap(deps, row, event.replyToken, delivery, { ...button, action: button.action }, userId);
 
   const key = { deliveryId: delivery.id, userId, buttonId: button.id };
   let ack = await store.getAcknowledgement(key);

@@ -9,9 +9,11 @@ import type { PostbackTokens } from "../postback-token.js";
 import type { Job, RelayStore, WebhookEventChanges, WebhookEventRow } from "../store/relay-store.js";
 import { retryDelayMs } from "../worker/backoff.js";
 import type { JobResult } from "../worker/job-runner.js";
+import { handlePendingReason } from "../approvals/pending-reason.js";
 import { handleAccountLink } from "../connect/handle-account-link.js";
 import { handleConnectCommand } from "../connect/handle-connect-command.js";
 import type { LinkTokenClient } from "../line/link-token-client.js";
+import type { ActAsUser } from "../links/act-as-user.js";
 import {
   accountLinkEventSchema,
   followEventSchema,
@@ -44,6 +46,8 @@ export interface WebhookEventDeps {
   retryBaseMs?: number;
   /** Connecting kintone users (the OAuth settings are set): `connect` / `disconnect` and LINE's account link. */
   userLinking?: { linkTokens: LinkTokenClient; publicUrl: string };
+  /** Acts as linked kintone users: buttons with an `action`, and the reasons they ask for (approvals/). */
+  actAsUser?: ActAsUser;
 }
 
 /**
@@ -88,6 +92,9 @@ export function createWebhookEventHandler(deps: WebhookEventDeps) {
       case "message": {
         const parsed = messageEventSchema.safeParse(event);
         if (!parsed.success) return "ignored: malformed message";
+        // A user asked for a reason (an action button with askReason): their next text is it.
+        const reason = await handlePendingReason({ ...deps, replyOnce }, row, parsed.data);
+        if (reason !== undefined) return reason;
         if (deps.userLinking) {
           const connected = await handleConnectCommand({ ...deps, ...deps.userLinking, replyOnce }, row, parsed.data);
           if (connected !== undefined) return connected;

@@ -1,5 +1,6 @@
 import type { Sql } from "./pg-connection.js";
 import { PG_USER_LINKS_PRUNE_STEPS } from "./pg-user-links.js";
+import { PG_APPROVALS_PRUNE_STEPS } from "./pg-approvals.js";
 
 /**
  * Pruning, children before parents (foreign keys), as SqliteStore's PRUNE_STEPS. Each step deletes
@@ -42,6 +43,7 @@ const PRUNE_STEPS: readonly string[] = [
      AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.rules_hash = c.hash)
      AND NOT EXISTS (SELECT 1 FROM app_rule_versions v WHERE v.hash = c.hash) LIMIT $2 FOR UPDATE SKIP LOCKED))`,
   ...PG_USER_LINKS_PRUNE_STEPS,
+  ...PG_APPROVALS_PRUNE_STEPS,
 ];
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { inTransaction } from "./pg-connection.js";
+import { PG_APPROVALS_MIGRATION } from "./pg-approvals.js";
 import { PG_USER_LINKS_MIGRATION } from "./pg-user-links.js";
 
 /**
@@ -281,6 +282,8 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // The connect flow and the links of kintone users to LINE users (pg-user-links.ts).
   PG_USER_LINKS_MIGRATION,
+  // Approvals: the kintone user each delivery reached, and the steps taken from LINE (pg-approvals.ts).
+  PG_APPROVALS_MIGRATION,
 ];
 
 /**

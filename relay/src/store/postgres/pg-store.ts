@@ -89,6 +89,7 @@ import { pruneIn } from "./pg-prune.js";
 import { capAtLineLimitIn, pushUsageIn, releasePushIn, reservePushIn } from "./pg-push-budget.js";
 import { migratePostgres } from "./pg-schema.js";
 import { PostgresUserLinkStore } from "./pg-user-links.js";
+import { PostgresApprovalStore } from "./pg-approvals.js";
 
 export interface PostgresStoreOptions {
   /** Connections in the pool (default 10); one more is kept for LISTEN. */
@@ -144,9 +145,11 @@ export class PostgresStore implements RelayStore {
     private readonly listener: JobsListener,
   ) {
     this.userLinks = new PostgresUserLinkStore(pool);
+    this.approvals = new PostgresApprovalStore(pool);
   }
 
   readonly userLinks: PostgresUserLinkStore;
+  readonly approvals: PostgresApprovalStore;
 
   private transaction<T>(work: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T> {
     return inTransaction(this.pool, work, options);
