@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import pg from "pg";
 
 /**
@@ -7,7 +8,29 @@ import pg from "pg";
 
 /** What the store's queries run on: the pool (one statement, committed on its own) or a transaction's client. */
 export interface Sql {
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(statement: string | Prepared, values?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+/**
+ * A statement each connection parses and plans once (a named prepared statement), for the hot
+ * paths: planning their CTEs cost about a third of their time. Explicit columns only: a prepared
+ * `SELECT *` fails once a migration (another instance's, in a rolling upgrade) adds a column.
+ */
+export interface Prepared {
+  readonly name: string;
+  readonly text: string;
+}
+
+export function prepared(text: string): Prepared {
+  return Object.freeze({ name: `relay_${createHash("sha256").update(text).digest("hex").slice(0, 24)}`, text });
+}
+
+/** Sql over the pool or one client: a fresh query config per call (pg writes the values into the one it is given). */
+export function sqlOn(target: pg.Pool | pg.PoolClient): Sql {
+  return {
+    query: <R extends pg.QueryResultRow>(statement: string | Prepared, values?: unknown[]) =>
+      target.query<R>(typeof statement === "string" ? { text: statement, values } : { name: statement.name, text: statement.text, values }),
+  };
 }
 
 export interface StoreLogger {
@@ -92,7 +115,7 @@ export async function inTransaction<T>(pool: pg.Pool, work: (tx: Transaction) =>
     });
     let notify = false;
     const tx: Transaction = {
-      query: <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => client.query<R>(text, values),
+      ...sqlOn(client),
       notifyJobsAvailable: () => {
         notify = true;
       },

@@ -1,7 +1,7 @@
 import { newId } from "../../ids.js";
 import { currentRequestId } from "../../log-context.js";
 import { LeaseLostError, type Job, type JobCount, type JobKind, type JobLease } from "../relay-store.js";
-import { JOBS_CHANNEL, type Sql } from "./pg-connection.js";
+import { JOBS_CHANNEL, prepared, type Sql } from "./pg-connection.js";
 
 /**
  * The job queue in PostgreSQL, shared by every instance on the database. Each function runs on
@@ -56,16 +56,17 @@ export async function insertJob(sql: Sql, kind: JobKind, refId: string, runAt: n
  */
 export async function completeLeasedJob(sql: Sql, job: JobLease): Promise<void> {
   const orderKey = await endLeasedJob(sql, job);
-  if (orderKey !== null) await sql.query(READY_NEXT_SQL, [orderKey]);
+  if (orderKey !== null) await sql.query(READY_NEXT, [orderKey]);
 }
+
+const END_JOB = prepared(
+  `UPDATE jobs SET state = 'done', lease_until = NULL, lease_token = NULL WHERE id = $1 AND state = 'running' AND lease_token = $2
+   RETURNING order_key`,
+);
 
 /** The first half of completeLeasedJob: the job done (or LeaseLostError); returns its order key. */
 export async function endLeasedJob(sql: Sql, job: JobLease): Promise<string | null> {
-  const { rows } = await sql.query<{ order_key: string | null }>(
-    `UPDATE jobs SET state = 'done', lease_until = NULL, lease_token = NULL WHERE id = $1 AND state = 'running' AND lease_token = $2
-     RETURNING order_key`,
-    [job.id, job.lease],
-  );
+  const { rows } = await sql.query<{ order_key: string | null }>(END_JOB, [job.id, job.lease]);
   const done = rows[0];
   if (!done) throw new LeaseLostError(job.id);
   return done.order_key;
@@ -78,6 +79,7 @@ export async function endLeasedJob(sql: Sql, job: JobLease): Promise<string | nu
  */
 export const READY_NEXT_SQL = `UPDATE jobs SET ready = true
   WHERE id = (SELECT id FROM jobs WHERE order_key = $1 AND state <> 'done' ORDER BY order_seq, id LIMIT 1) AND state = 'pending' AND NOT ready`;
+export const READY_NEXT = prepared(READY_NEXT_SQL);
 
 /**
  * SQL: whether a job of order key `key` at position (`seq`, `id`), in a statement that inserts it,
@@ -144,9 +146,11 @@ export const CLAIM_SQL = `
   FROM due, bookkeeping WHERE jobs.id = due.id
   RETURNING jobs.id, jobs.kind, jobs.ref_id, jobs.attempts, jobs.created_at, jobs.first_failed_at, jobs.waiting_since, jobs.run_at, jobs.req_id`;
 
+const CLAIM = prepared(CLAIM_SQL);
+
 export async function claimDueJobs(sql: Sql, now: number, leaseMs: number, kinds: readonly JobKind[], limit: number): Promise<Job[]> {
   const lease = newId("l");
-  const { rows } = await sql.query<ClaimDbRow>(CLAIM_SQL, [kinds, now, limit, lease, now + leaseMs]);
+  const { rows } = await sql.query<ClaimDbRow>(CLAIM, [kinds, now, limit, lease, now + leaseMs]);
   return rows
     .sort((a, b) => a.run_at - b.run_at || (a.id < b.id ? -1 : 1))
     .map((row) => ({
@@ -162,6 +166,19 @@ export async function claimDueJobs(sql: Sql, now: number, leaseMs: number, kinds
     }));
 }
 
+const rescheduleSql = (clocks: string) => `WITH ${BOOKKEEPING_CTE},
+  moved AS (
+    UPDATE jobs SET state = 'pending', attempts = attempts + 1, run_at = $1, lease_until = NULL, lease_token = NULL, note = $2${clocks}
+    FROM bookkeeping WHERE id = $3 AND state = 'running' AND lease_token = $4 RETURNING id
+  )
+  SELECT (SELECT COUNT(*) FROM moved) AS n, (SELECT pg_notify('${JOBS_CHANNEL}', '') WHERE $5 AND EXISTS (SELECT 1 FROM moved)) IS NULL AS quiet`;
+const RESCHEDULE = prepared(rescheduleSql(""));
+/** The give-up clock ($6: the attempt failed) and the wait clock, from $7 (now). */
+const RESCHEDULE_WITH_CLOCKS = prepared(
+  rescheduleSql(`, first_failed_at = CASE WHEN $6 THEN COALESCE(first_failed_at, $7) ELSE NULL END,
+    waiting_since = CASE WHEN $6 THEN NULL ELSE COALESCE(waiting_since, $7) END`),
+);
+
 /**
  * Gives a held job back to run at `runAt` (attempts + 1), or throws LeaseLostError; one
  * bookkeeping statement. A job due at once (`due`) wakes the instances (NOTIFY with its commit).
@@ -174,21 +191,20 @@ export async function rescheduleLeasedJob(
   outcome: { failed: boolean; now: number } | undefined,
   due: boolean,
 ): Promise<void> {
-  const clocks = outcome
-    ? `, first_failed_at = CASE WHEN $6 THEN COALESCE(first_failed_at, $7) ELSE NULL END,
-         waiting_since = CASE WHEN $6 THEN NULL ELSE COALESCE(waiting_since, $7) END`
-    : "";
   const { rows } = await sql.query<{ n: number }>(
-    `WITH ${BOOKKEEPING_CTE},
-     moved AS (
-       UPDATE jobs SET state = 'pending', attempts = attempts + 1, run_at = $1, lease_until = NULL, lease_token = NULL, note = $2${clocks}
-       FROM bookkeeping WHERE id = $3 AND state = 'running' AND lease_token = $4 RETURNING id
-     )
-     SELECT (SELECT COUNT(*) FROM moved) AS n, (SELECT pg_notify('${JOBS_CHANNEL}', '') WHERE $5 AND EXISTS (SELECT 1 FROM moved)) IS NULL AS quiet`,
+    outcome ? RESCHEDULE_WITH_CLOCKS : RESCHEDULE,
     outcome ? [runAt, note, job.id, job.lease, due, outcome.failed, outcome.now] : [runAt, note, job.id, job.lease, due],
   );
   if (rows[0]?.n !== 1) throw new LeaseLostError(job.id);
 }
+
+const EXTEND_LEASES = prepared(
+  `WITH ${BOOKKEEPING_CTE}
+   UPDATE jobs SET lease_until = GREATEST(jobs.lease_until, $3)
+   FROM unnest($1::text[], $2::text[]) AS held(id, lease), bookkeeping
+   WHERE jobs.id = held.id AND jobs.lease_token = held.lease AND jobs.state = 'running'
+   RETURNING jobs.id, jobs.lease_token`,
+);
 
 /** Extends the leases still held (one bookkeeping statement); returns the jobs whose lease was lost. */
 export async function extendHeldLeases(sql: Sql, jobs: readonly JobLease[], until: number): Promise<JobLease[]> {
@@ -196,11 +212,7 @@ export async function extendHeldLeases(sql: Sql, jobs: readonly JobLease[], unti
   // In id order: two calls over the same jobs (the heartbeat, a claim) lock them in one order.
   const sorted = [...jobs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const { rows } = await sql.query<{ id: string; lease_token: string }>(
-    `WITH ${BOOKKEEPING_CTE}
-     UPDATE jobs SET lease_until = GREATEST(jobs.lease_until, $3)
-     FROM unnest($1::text[], $2::text[]) AS held(id, lease), bookkeeping
-     WHERE jobs.id = held.id AND jobs.lease_token = held.lease AND jobs.state = 'running'
-     RETURNING jobs.id, jobs.lease_token`,
+    EXTEND_LEASES,
     [sorted.map((job) => job.id), sorted.map((job) => job.lease), until],
   );
   const kept = new Set(rows.map((row) => `${row.id} ${row.lease_token}`));
@@ -215,8 +227,10 @@ export const NEXT_DUE_SQL = `SELECT LEAST(
   (SELECT j.run_at FROM jobs j WHERE j.state = 'pending' AND j.ready AND ${READY} ORDER BY j.run_at LIMIT 1),
   (SELECT MIN(lease_until) FROM jobs WHERE state = 'running')) AS at`;
 
+const NEXT_DUE = prepared(NEXT_DUE_SQL);
+
 export async function nextDueAt(sql: Sql): Promise<number | null> {
-  const { rows } = await sql.query<{ at: number | null }>(NEXT_DUE_SQL);
+  const { rows } = await sql.query<{ at: number | null }>(NEXT_DUE, []);
   return rows[0]?.at ?? null;
 }
 

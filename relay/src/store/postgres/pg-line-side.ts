@@ -9,7 +9,7 @@ import type {
   WebhookEventChanges,
   WebhookEventRow,
 } from "../relay-store.js";
-import { JOBS_CHANNEL, type Sql } from "./pg-connection.js";
+import { JOBS_CHANNEL, prepared, type Sql } from "./pg-connection.js";
 import { READY_NEXT_SQL, blockedBehind, endLeasedJob } from "./pg-jobs.js";
 
 /**
@@ -17,6 +17,25 @@ import { READY_NEXT_SQL, blockedBehind, endLeasedJob } from "./pg-jobs.js";
  * taps, users' and groups' state, link codes. The SQL SqliteStore runs for them; each function runs
  * on the pool (one statement) or in the caller's transaction.
  */
+
+const STORE_EVENTS = prepared(
+  `WITH input AS (
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::boolean[], $6::text[], $7::text[])
+       WITH ORDINALITY AS t(event_id, type, source_key, ts, redelivery, body, job_id, position)
+   ), stored AS (
+     INSERT INTO webhook_events (event_id, type, source_key, timestamp, received_at, redelivery, body)
+     SELECT event_id, type, source_key, ts, $8, redelivery, body FROM input ORDER BY position
+     ON CONFLICT (event_id) DO NOTHING
+     RETURNING event_id
+   ), queued AS (
+     INSERT INTO jobs (id, kind, ref_id, state, attempts, run_at, order_key, order_seq, created_at, ready)
+     SELECT i.job_id, 'webhook-event', i.event_id, 'pending', 0, $8, i.source_key, i.ts, $8,
+       NOT (row_number() OVER (PARTITION BY i.source_key ORDER BY i.ts, i.job_id) > 1 OR ${blockedBehind("i.source_key", "i.ts", "i.job_id")})
+     FROM input AS i JOIN stored USING (event_id) ORDER BY i.position
+     RETURNING 1
+   )
+   SELECT (SELECT COUNT(*) FROM queued) AS stored, (SELECT pg_notify('${JOBS_CHANNEL}', '') WHERE EXISTS (SELECT 1 FROM queued)) IS NULL AS quiet`,
+);
 
 /**
  * Commits a webhook request's new events and a job for each in one statement, with its NOTIFY.
@@ -30,22 +49,7 @@ export async function storeWebhookEventsIn(sql: Sql, events: InboundEvent[], now
   const batch = [...first.values()];
   if (batch.length === 0) return { stored: 0, duplicates: 0 };
   const { rows } = await sql.query<{ stored: number }>(
-    `WITH input AS (
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::boolean[], $6::text[], $7::text[])
-         WITH ORDINALITY AS t(event_id, type, source_key, ts, redelivery, body, job_id, position)
-     ), stored AS (
-       INSERT INTO webhook_events (event_id, type, source_key, timestamp, received_at, redelivery, body)
-       SELECT event_id, type, source_key, ts, $8, redelivery, body FROM input ORDER BY position
-       ON CONFLICT (event_id) DO NOTHING
-       RETURNING event_id
-     ), queued AS (
-       INSERT INTO jobs (id, kind, ref_id, state, attempts, run_at, order_key, order_seq, created_at, ready)
-       SELECT i.job_id, 'webhook-event', i.event_id, 'pending', 0, $8, i.source_key, i.ts, $8,
-         NOT (row_number() OVER (PARTITION BY i.source_key ORDER BY i.ts, i.job_id) > 1 OR ${blockedBehind("i.source_key", "i.ts", "i.job_id")})
-       FROM input AS i JOIN stored USING (event_id) ORDER BY i.position
-       RETURNING 1
-     )
-     SELECT (SELECT COUNT(*) FROM queued) AS stored, (SELECT pg_notify('${JOBS_CHANNEL}', '') WHERE EXISTS (SELECT 1 FROM queued)) IS NULL AS quiet`,
+    STORE_EVENTS,
     [
       batch.map((event) => event.eventId),
       batch.map((event) => event.type),
@@ -61,6 +65,10 @@ export async function storeWebhookEventsIn(sql: Sql, events: InboundEvent[], now
   return { stored, duplicates: events.length - stored };
 }
 
+const GET_EVENT = prepared(
+  `SELECT event_id, type, source_key, timestamp, received_at, redelivery, body, state, outcome, replied FROM webhook_events WHERE event_id = $1`,
+);
+
 export async function getWebhookEventIn(sql: Sql, eventId: string): Promise<WebhookEventRow | undefined> {
   const { rows } = await sql.query<{
     event_id: string;
@@ -73,7 +81,7 @@ export async function getWebhookEventIn(sql: Sql, eventId: string): Promise<Webh
     state: "pending" | "done";
     outcome: string | null;
     replied: boolean;
-  }>(`SELECT * FROM webhook_events WHERE event_id = $1`, [eventId]);
+  }>(GET_EVENT, [eventId]);
   const row = rows[0];
   return (
     row && {
@@ -91,16 +99,17 @@ export async function getWebhookEventIn(sql: Sql, eventId: string): Promise<Webh
   );
 }
 
+const END_EVENT = prepared(
+  `WITH next AS (${READY_NEXT_SQL} RETURNING id)
+   UPDATE webhook_events SET state = 'done', outcome = $2, replied = replied OR $3 WHERE event_id = $4`,
+);
+
 /** In the caller's transaction: the event's job ends (fenced), the event with what its run changed. */
 export async function finishWebhookEventIn(sql: Sql, job: JobLease, eventId: string, outcome: string, changes: WebhookEventChanges): Promise<void> {
   const orderKey = await endLeasedJob(sql, job);
   // The user's next event is made ready in the statement that ends the event (after the one
   // above, for its snapshot: pg-jobs.ts).
-  await sql.query(
-    `WITH next AS (${READY_NEXT_SQL} RETURNING id)
-     UPDATE webhook_events SET state = 'done', outcome = $2, replied = replied OR $3 WHERE event_id = $4`,
-    [orderKey, outcome, changes.replied === true, eventId],
-  );
+  await sql.query(END_EVENT, [orderKey, outcome, changes.replied === true, eventId]);
   if (changes.user) await upsertUserState(sql, changes.user.userId, changes.user.state, changes.user.at);
   if (changes.group) await upsertGroupState(sql, changes.group.groupId, changes.group.kind, changes.group.state, changes.group.at, changes.group.name);
 }
@@ -130,7 +139,7 @@ export async function upsertGroupState(sql: Sql, groupId: string, kind: "group" 
 
 export async function listGroupsIn(sql: Sql): Promise<GroupRow[]> {
   const { rows } = await sql.query<{ group_id: string; kind: "group" | "room"; state: "joined" | "left"; changed_at: number; name: string | null }>(
-    `SELECT * FROM line_groups ORDER BY changed_at DESC, group_id`,
+    `SELECT group_id, kind, state, changed_at, name FROM line_groups ORDER BY changed_at DESC, group_id`,
   );
   return rows.map((row) => ({
     groupId: row.group_id,
@@ -155,6 +164,8 @@ interface AcknowledgementDbRow {
   commenting_at: number | null;
 }
 
+const ACK_COLUMNS = `delivery_id, user_id, button_id, event_id, display_name, tapped_at, state, written_at, effects, comment_id, commenting_at`;
+
 const toAcknowledgement = (row: AcknowledgementDbRow): AcknowledgementRow => ({
   deliveryId: row.delivery_id,
   userId: row.user_id,
@@ -174,7 +185,7 @@ export const ACK_KEY = `delivery_id = $1 AND user_id = $2 AND button_id = $3`;
 export const ackKey = (key: AcknowledgementKey): string[] => [key.deliveryId, key.userId, key.buttonId];
 
 export async function readAcknowledgements(sql: Sql, where: string, values: unknown[]): Promise<AcknowledgementRow[]> {
-  const { rows } = await sql.query<AcknowledgementDbRow>(`SELECT * FROM acknowledgements WHERE ${where} ORDER BY tapped_at`, values);
+  const { rows } = await sql.query<AcknowledgementDbRow>(`SELECT ${ACK_COLUMNS} FROM acknowledgements WHERE ${where} ORDER BY tapped_at`, values);
   return rows.map(toAcknowledgement);
 }
 
@@ -195,7 +206,7 @@ export async function claimAcknowledgementIn(
     [...ackKey(key), eventId, tappedAt, effects],
   );
   // A row claimed before effects were stored gets them now; one that has them keeps them.
-  const { rows } = await sql.query<AcknowledgementDbRow>(`UPDATE acknowledgements SET effects = COALESCE(effects, $4) WHERE ${ACK_KEY} RETURNING *`, [
+  const { rows } = await sql.query<AcknowledgementDbRow>(`UPDATE acknowledgements SET effects = COALESCE(effects, $4) WHERE ${ACK_KEY} RETURNING ${ACK_COLUMNS}`, [
     ...ackKey(key),
     effects,
   ]);

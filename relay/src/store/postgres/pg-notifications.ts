@@ -15,8 +15,8 @@ import {
   type NotifiedTransitionClaim,
   type SkippedRecipient,
 } from "../relay-store.js";
-import { JOBS_CHANNEL, type Sql } from "./pg-connection.js";
-import { READY_NEXT_SQL, insertJob } from "./pg-jobs.js";
+import { JOBS_CHANNEL, prepared, type Sql } from "./pg-connection.js";
+import { READY_NEXT, insertJob } from "./pg-jobs.js";
 
 /**
  * Notifications, their deliveries and dead letters: the SQL SqliteStore runs for them, written
@@ -76,7 +76,14 @@ export interface DeadLetterDbRow {
 }
 
 /** A notification with its rule set's text, kept once per content in rule_set_contents. */
-export const NOTIFICATION_SELECT = `SELECT n.*, c.rules FROM notifications n JOIN rule_set_contents c ON c.hash = n.rules_hash`;
+export const NOTIFICATION_SELECT = `SELECT n.id, n.app_id, n.record_id, n.action, n.status, n.next_status, n.state, n.detail, n.created_at,
+  n.updated_at, n.source, n.rules_version, n.rule_id, n.subject_date, c.rules
+  FROM notifications n JOIN rule_set_contents c ON c.hash = n.rules_hash`;
+
+export const DELIVERY_COLUMNS = `id, notification_id, app_id, record_id, rule_id, rule_name, method, recipients, body, retry_key, buttons, state, attempts,
+  detail, created_at, updated_at`;
+
+export const DEAD_LETTER_COLUMNS = `id, job_id, kind, ref_id, app_id, record_id, error, attempts, first_failed_at, dead_at, retried_at`;
 
 export const toNotification = (row: NotificationDbRow): NotificationRow => ({
   id: row.id,
@@ -129,6 +136,23 @@ export const toDeadLetter = (row: DeadLetterDbRow): DeadLetterRow => ({
   retriedAt: row.retried_at,
 });
 
+const ENQUEUE = prepared(
+  `WITH content AS (
+     INSERT INTO rule_set_contents (hash, rules, created_at) VALUES ($8, $14, $9) ON CONFLICT (hash) DO NOTHING
+     ), inserted AS (
+     INSERT INTO notifications (id, dedup_key, app_id, record_id, action, status, next_status, rules_hash, state, created_at, updated_at,
+                                source, rules_version, rule_id, subject_date)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $9, $10, $11, $12, $13)
+     ON CONFLICT (dedup_key) WHERE state = 'pending' DO NOTHING
+     RETURNING id
+     ), queued AS (
+     INSERT INTO jobs (id, kind, ref_id, state, attempts, run_at, created_at, req_id)
+     SELECT $15, 'notification', id, 'pending', 0, $9, $9, $16 FROM inserted
+     RETURNING ref_id
+     )
+     SELECT (SELECT ref_id FROM queued) AS id, (SELECT pg_notify('${JOBS_CHANNEL}', '') WHERE EXISTS (SELECT 1 FROM queued)) IS NULL AS quiet`,
+);
+
 /**
  * Inserts a pending notification (its rule set's text once per content) and its job in one
  * statement, which wakes the instances (NOTIFY) when it commits; unless one with `dedupKey` is
@@ -145,20 +169,7 @@ export async function insertPendingNotification(
   // A pending twin that stops being pending between the insert and the look-up is retried.
   for (let attempt = 0; attempt < 3; attempt++) {
     const { rows } = await sql.query<{ id: string | null }>(
-      `WITH content AS (
-         INSERT INTO rule_set_contents (hash, rules, created_at) VALUES ($8, $14, $9) ON CONFLICT (hash) DO NOTHING
-       ), inserted AS (
-         INSERT INTO notifications (id, dedup_key, app_id, record_id, action, status, next_status, rules_hash, state, created_at, updated_at,
-                                    source, rules_version, rule_id, subject_date)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $9, $10, $11, $12, $13)
-         ON CONFLICT (dedup_key) WHERE state = 'pending' DO NOTHING
-         RETURNING id
-       ), queued AS (
-         INSERT INTO jobs (id, kind, ref_id, state, attempts, run_at, created_at, req_id)
-         SELECT $15, 'notification', id, 'pending', 0, $9, $9, $16 FROM inserted
-         RETURNING ref_id
-       )
-       SELECT (SELECT ref_id FROM queued) AS id, (SELECT pg_notify('${JOBS_CHANNEL}', '') WHERE EXISTS (SELECT 1 FROM queued)) IS NULL AS quiet`,
+      ENQUEUE,
       [
         newId("n"),
         dedupKey,
@@ -196,43 +207,18 @@ export class NotifiedTransitionConflict extends Error {
   override name = "NotifiedTransitionConflict";
 }
 
-/**
- * dispatchNotification's transaction (see SqliteStore): true when deliveries were created (their
- * jobs are due now). Throws LeaseLostError, or NotifiedTransitionConflict, to roll everything back.
- */
-export async function dispatchIn(
-  sql: Sql,
-  job: JobLease,
-  id: string,
-  deliveries: DeliveryPlan[],
-  skipped: SkippedRecipient[],
-  now: number,
-  notified: NotifiedTransitionClaim[],
-): Promise<boolean> {
-  // The job's end (fenced) and the notification's, in one statement: a notification job has no order key.
-  const { rows } = await sql.query<{ held: boolean; app_id: string | null; record_id: string | null }>(
-    `WITH done AS (
+const END_AND_DISPATCH = prepared(
+  `WITH done AS (
        UPDATE jobs SET state = 'done', lease_until = NULL, lease_token = NULL WHERE id = $1 AND state = 'running' AND lease_token = $2 RETURNING id
      ), notification AS (
        UPDATE notifications SET state = 'dispatched', detail = $3, updated_at = $4 WHERE id = $5 AND state = 'pending' AND EXISTS (SELECT 1 FROM done)
        RETURNING app_id, record_id
      )
      SELECT EXISTS (SELECT 1 FROM done) AS held, (SELECT app_id FROM notification) AS app_id, (SELECT record_id FROM notification) AS record_id`,
-    [job.id, job.lease, `${deliveries.length} deliveries, ${skipped.length} recipients skipped`, now, id],
-  );
-  const ended = rows[0];
-  if (!ended?.held) throw new LeaseLostError(job.id);
-  if (ended.app_id === null || ended.record_id === null) return false;
-  const notification = { app_id: ended.app_id, record_id: ended.record_id };
-  // Recipients in the order SQLite inserts them (each delivery's, then the skipped ones): seq keeps it.
-  const recipients = [
-    ...deliveries.flatMap((plan) => plan.to.map((to) => ({ ruleId: plan.ruleId, recipientId: to, deliveryId: plan.id as string | null, state: "pending", detail: null as string | null }))),
-    ...skipped.map((skip) => ({ ruleId: skip.ruleId, recipientId: skip.recipientId, deliveryId: null, state: skip.state, detail: skip.detail })),
-  ];
-  // The deliveries, their recipients (and the skipped ones) and one job per delivery, in one
-  // statement (the recipients' foreign keys are checked at its end, the deliveries inserted).
-  await sql.query(
-    `WITH delivery AS (
+);
+
+const INSERT_DELIVERIES = prepared(
+  `WITH delivery AS (
        INSERT INTO deliveries (id, notification_id, app_id, record_id, rule_id, rule_name, method, recipients, body, retry_key, buttons,
                                state, attempts, created_at, updated_at)
        SELECT d.id, $1, $2, $3, d.rule_id, d.rule_name, d.method, d.recipients, d.body, d.retry_key, d.buttons, 'pending', 0, $4, $4
@@ -248,6 +234,39 @@ export async function dispatchIn(
      )
      INSERT INTO jobs (id, kind, ref_id, state, attempts, run_at, created_at, req_id)
      SELECT j.id, 'delivery', j.ref_id, 'pending', 0, $4, $4, $18 FROM unnest($19::text[], $5::text[]) AS j(id, ref_id)`,
+);
+
+/**
+ * dispatchNotification's transaction (see SqliteStore): true when deliveries were created (their
+ * jobs are due now). Throws LeaseLostError, or NotifiedTransitionConflict, to roll everything back.
+ */
+export async function dispatchIn(
+  sql: Sql,
+  job: JobLease,
+  id: string,
+  deliveries: DeliveryPlan[],
+  skipped: SkippedRecipient[],
+  now: number,
+  notified: NotifiedTransitionClaim[],
+): Promise<boolean> {
+  // The job's end (fenced) and the notification's, in one statement: a notification job has no order key.
+  const { rows } = await sql.query<{ held: boolean; app_id: string | null; record_id: string | null }>(
+    END_AND_DISPATCH,
+    [job.id, job.lease, `${deliveries.length} deliveries, ${skipped.length} recipients skipped`, now, id],
+  );
+  const ended = rows[0];
+  if (!ended?.held) throw new LeaseLostError(job.id);
+  if (ended.app_id === null || ended.record_id === null) return false;
+  const notification = { app_id: ended.app_id, record_id: ended.record_id };
+  // Recipients in the order SQLite inserts them (each delivery's, then the skipped ones): seq keeps it.
+  const recipients = [
+    ...deliveries.flatMap((plan) => plan.to.map((to) => ({ ruleId: plan.ruleId, recipientId: to, deliveryId: plan.id as string | null, state: "pending", detail: null as string | null }))),
+    ...skipped.map((skip) => ({ ruleId: skip.ruleId, recipientId: skip.recipientId, deliveryId: null, state: skip.state, detail: skip.detail })),
+  ];
+  // The deliveries, their recipients (and the skipped ones) and one job per delivery, in one
+  // statement (the recipients' foreign keys are checked at its end, the deliveries inserted).
+  await sql.query(
+    INSERT_DELIVERIES,
     [
       id,
       notification.app_id,
@@ -303,7 +322,7 @@ export async function deadLetterIn(sql: Sql, job: JobLease, error: string, now: 
   );
   const held = rows[0];
   if (!held) throw new LeaseLostError(job.id);
-  if (held.order_key !== null) await sql.query(READY_NEXT_SQL, [held.order_key]);
+  if (held.order_key !== null) await sql.query(READY_NEXT, [held.order_key]);
   let where: { app_id: string; record_id: string } | undefined;
   const detail = `gave up: ${error}`;
   if (held.kind === "delivery") {
@@ -347,7 +366,7 @@ export class DeadLetterRetryRefused extends Error {
 /** retryDeadLetter's transaction (see SqliteStore): the job id made due now. */
 export async function retryDeadLetterIn(sql: Sql, id: string, now: number): Promise<string> {
   // Locked: two retries of one letter at once, the second finds it retried.
-  const letter = (await sql.query<DeadLetterDbRow>(`SELECT * FROM dead_letters WHERE id = $1 FOR UPDATE`, [id])).rows[0];
+  const letter = (await sql.query<DeadLetterDbRow>(`SELECT ${DEAD_LETTER_COLUMNS} FROM dead_letters WHERE id = $1 FOR UPDATE`, [id])).rows[0];
   if (!letter) throw new DeadLetterRetryRefused("not_found");
   if (letter.retried_at !== null) throw new DeadLetterRetryRefused("already_retried");
   if (letter.kind === "delivery") {

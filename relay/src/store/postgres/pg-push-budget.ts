@@ -1,5 +1,5 @@
 import { LeaseLostError, type JobLease, type PushReservation, type PushUsage } from "../relay-store.js";
-import type { Sql } from "./pg-connection.js";
+import { prepared, type Sql } from "./pg-connection.js";
 
 /**
  * RELAY_MONTHLY_PUSH_CAP in PostgreSQL (table push_months), as sqlite-push-budget.ts does it.
@@ -12,12 +12,13 @@ interface DeliveryBudgetRow {
   push_month: string | null;
 }
 
+const LOCK_MONTH = prepared(
+  `INSERT INTO push_months (month) VALUES ($1) ON CONFLICT (month) DO UPDATE SET month = excluded.month RETURNING pushed, line_limited_at`,
+);
+
 /** The month's row, created if needed and locked until the transaction ends (the upsert locks it). */
 async function lockMonth(sql: Sql, month: string): Promise<{ pushed: number; line_limited_at: number | null }> {
-  const { rows } = await sql.query<{ pushed: number; line_limited_at: number | null }>(
-    `INSERT INTO push_months (month) VALUES ($1) ON CONFLICT (month) DO UPDATE SET month = excluded.month RETURNING pushed, line_limited_at`,
-    [month],
-  );
+  const { rows } = await sql.query<{ pushed: number; line_limited_at: number | null }>(LOCK_MONTH, [month]);
   const row = rows[0];
   if (!row) throw new Error(`push month ${month} could not be read`);
   return row;
@@ -44,16 +45,22 @@ async function markCapped(sql: Sql, jobId: string, deliveryId: string, month: st
   return rows[0]?.first === true;
 }
 
-/** Runs after the caller locked the job's row under its lease (or throws LeaseLostError). */
+/** The job held under its lease, locked, with its delivery's recipients and reservation. */
+const HELD_DELIVERY = prepared(
+  `SELECT d.id IS NOT NULL AS found, d.recipients, d.push_month
+   FROM jobs j LEFT JOIN deliveries d ON d.id = $3
+   WHERE j.id = $1 AND j.state = 'running' AND j.lease_token = $2
+   FOR NO KEY UPDATE OF j`,
+);
+const COUNT_PUSH = prepared(
+  `WITH counted AS (UPDATE push_months SET pushed = pushed + $1 WHERE month = $2)
+   UPDATE deliveries SET push_month = $2 WHERE id = $3`,
+);
+
+/** Checks the lease (LeaseLostError), then reserves or caps, in the caller's transaction. */
 export async function reservePushIn(sql: Sql, job: JobLease, deliveryId: string, month: string, cap: number | null, now: number): Promise<PushReservation> {
   // The lease check, its row lock and the delivery's reservation in one read.
-  const { rows } = await sql.query<{ found: boolean } & Partial<DeliveryBudgetRow>>(
-    `SELECT d.id IS NOT NULL AS found, d.recipients, d.push_month
-     FROM jobs j LEFT JOIN deliveries d ON d.id = $3
-     WHERE j.id = $1 AND j.state = 'running' AND j.lease_token = $2
-     FOR NO KEY UPDATE OF j`,
-    [job.id, job.lease, deliveryId],
-  );
+  const { rows } = await sql.query<{ found: boolean } & Partial<DeliveryBudgetRow>>(HELD_DELIVERY, [job.id, job.lease, deliveryId]);
   const delivery = rows[0];
   if (!delivery) throw new LeaseLostError(job.id);
   if (!delivery.found || delivery.recipients === undefined) throw new Error(`no delivery ${deliveryId}`);
@@ -71,11 +78,7 @@ export async function reservePushIn(sql: Sql, job: JobLease, deliveryId: string,
     const firstThisMonth = await markCapped(sql, job.id, deliveryId, month, detail, now);
     return { kind: "capped", reason: limited ? "line_limit" : "cap", month, pushed: usage.pushed, firstThisMonth };
   }
-  await sql.query(
-    `WITH counted AS (UPDATE push_months SET pushed = pushed + $1 WHERE month = $2)
-     UPDATE deliveries SET push_month = $2 WHERE id = $3`,
-    [count, month, deliveryId],
-  );
+  await sql.query(COUNT_PUSH, [count, month, deliveryId]);
   return { kind: "push", month };
 }
 

@@ -38,6 +38,8 @@ import {
   PostgresOpenError,
   inTransaction,
   openPool,
+  prepared,
+  sqlOn,
   sqlState,
   type Sql,
   type StoreLogger,
@@ -59,6 +61,8 @@ import {
 import { JobsListener } from "./pg-listener.js";
 import {
   DeadLetterRetryRefused,
+  DEAD_LETTER_COLUMNS,
+  DELIVERY_COLUMNS,
   NOTIFICATION_SELECT,
   NotifiedTransitionConflict,
   deadLetterIn,
@@ -129,10 +133,28 @@ const FENCED_END = `done AS (
   UPDATE jobs SET state = 'done', lease_until = NULL, lease_token = NULL WHERE id = $1 AND state = 'running' AND lease_token = $2
   RETURNING id)`;
 
+const FINISH_NOTIFICATION = prepared(
+  `WITH ${FENCED_END}, notification AS (
+     UPDATE notifications SET state = $3, detail = $4, updated_at = $5 WHERE id = $6 AND state = 'pending' AND EXISTS (SELECT 1 FROM done)
+   )
+   SELECT COUNT(*) AS n FROM done`,
+);
+const FINISH_DELIVERY = prepared(
+  `WITH ${FENCED_END}, delivery AS (
+     UPDATE deliveries SET state = $3, detail = $4, updated_at = $5 WHERE id = $6 AND state = 'pending' AND EXISTS (SELECT 1 FROM done)
+   ), recipients AS (
+     UPDATE recipients SET state = $3, detail = $4 WHERE delivery_id = $6 AND state = 'pending' AND EXISTS (SELECT 1 FROM done)
+   )
+   SELECT COUNT(*) AS n FROM done`,
+);
+const GET_NOTIFICATION = prepared(`${NOTIFICATION_SELECT} WHERE n.id = $1`);
+const GET_DELIVERY = prepared(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE id = $1`);
+const MARK_REPLIED = prepared(`WITH ${BOOKKEEPING_CTE} UPDATE webhook_events SET replied = true FROM bookkeeping WHERE event_id = $1`);
+const IS_BLOCKED = prepared(`SELECT state FROM line_users WHERE user_id = $1`);
+
 const HEALTH_PROBE = `INSERT INTO store_health (id, checked_at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`;
 /** How long a write check's answer is reused: /healthz may be asked every second by several monitors. */
 const WRITE_CHECK_INTERVAL_MS = 2_000;
-
 
 /**
  * The relay's store on PostgreSQL, shared by several relay instances (the same RelayStore
@@ -144,6 +166,7 @@ export class PostgresStore implements RelayStore {
     readonly pool: pg.Pool,
     private readonly listener: JobsListener,
   ) {
+    this.sql = sqlOn(pool);
     this.userLinks = new PostgresUserLinkStore(pool);
     this.approvals = new PostgresApprovalStore(pool);
   }
@@ -173,28 +196,21 @@ export class PostgresStore implements RelayStore {
     return inTransaction(this.pool, work, { bookkeeping: true });
   }
 
-  private get sql(): Sql {
-    return this.pool;
-  }
+  /** Statements committed on their own, on any pooled connection. */
+  private readonly sql: Sql;
 
   async enqueueNotification(input: NotificationInput, dedupKey: string, now: number): Promise<EnqueueResult> {
     return insertPendingNotification(this.sql, input, dedupKey, now);
   }
 
   async getNotification(id: string): Promise<NotificationRow | undefined> {
-    const { rows } = await this.sql.query<NotificationDbRow>(`${NOTIFICATION_SELECT} WHERE n.id = $1`, [id]);
+    const { rows } = await this.sql.query<NotificationDbRow>(GET_NOTIFICATION, [id]);
     return rows[0] && toNotification(rows[0]);
   }
 
   /** One statement: the job's end (fenced) and the notification's, or neither. A notification job has no order key. */
   async finishNotification(job: JobLease, id: string, state: Exclude<NotificationState, "pending" | "dispatched">, detail: string, now: number): Promise<void> {
-    const { rows } = await this.sql.query<{ n: number }>(
-      `WITH ${FENCED_END}, notification AS (
-         UPDATE notifications SET state = $3, detail = $4, updated_at = $5 WHERE id = $6 AND state = 'pending' AND EXISTS (SELECT 1 FROM done)
-       )
-       SELECT COUNT(*) AS n FROM done`,
-      [job.id, job.lease, state, detail, now, id],
-    );
+    const { rows } = await this.sql.query<{ n: number }>(FINISH_NOTIFICATION, [job.id, job.lease, state, detail, now, id]);
     if (rows[0]?.n !== 1) throw new LeaseLostError(job.id);
   }
 
@@ -232,7 +248,7 @@ export class PostgresStore implements RelayStore {
   }
 
   async getDelivery(id: string): Promise<DeliveryRow | undefined> {
-    const { rows } = await this.sql.query<DeliveryDbRow>(`SELECT * FROM deliveries WHERE id = $1`, [id]);
+    const { rows } = await this.sql.query<DeliveryDbRow>(GET_DELIVERY, [id]);
     return rows[0] && toDelivery(rows[0]);
   }
 
@@ -269,15 +285,7 @@ export class PostgresStore implements RelayStore {
       });
       return;
     }
-    const { rows } = await this.sql.query<{ n: number }>(
-      `WITH ${FENCED_END}, delivery AS (
-         UPDATE deliveries SET state = $3, detail = $4, updated_at = $5 WHERE id = $6 AND state = 'pending' AND EXISTS (SELECT 1 FROM done)
-       ), recipients AS (
-         UPDATE recipients SET state = $3, detail = $4 WHERE delivery_id = $6 AND state = 'pending' AND EXISTS (SELECT 1 FROM done)
-       )
-       SELECT COUNT(*) AS n FROM done`,
-      [job.id, job.lease, state, detail, now, id],
-    );
+    const { rows } = await this.sql.query<{ n: number }>(FINISH_DELIVERY, [job.id, job.lease, state, detail, now, id]);
     if (rows[0]?.n !== 1) throw new LeaseLostError(job.id);
   }
 
@@ -294,7 +302,7 @@ export class PostgresStore implements RelayStore {
 
   async listRecordDeliveries(appId: string, recordId: string): Promise<DeliveryRow[]> {
     const { rows } = await this.sql.query<DeliveryDbRow>(
-      `SELECT * FROM deliveries WHERE app_id = $1 AND record_id = $2 ORDER BY created_at DESC, id DESC LIMIT 50`,
+      `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE app_id = $1 AND record_id = $2 ORDER BY created_at DESC, id DESC LIMIT 50`,
       [appId, recordId],
     );
     return rows.map(toDelivery);
@@ -363,12 +371,12 @@ export class PostgresStore implements RelayStore {
   }
 
   async listDeadLetters(limit = 500): Promise<DeadLetterRow[]> {
-    const { rows } = await this.sql.query<DeadLetterDbRow>(`SELECT * FROM dead_letters WHERE retried_at IS NULL ORDER BY dead_at, id LIMIT $1`, [limit]);
+    const { rows } = await this.sql.query<DeadLetterDbRow>(`SELECT ${DEAD_LETTER_COLUMNS} FROM dead_letters WHERE retried_at IS NULL ORDER BY dead_at, id LIMIT $1`, [limit]);
     return rows.map(toDeadLetter);
   }
 
   async getDeadLetter(id: string): Promise<DeadLetterRow | undefined> {
-    const { rows } = await this.sql.query<DeadLetterDbRow>(`SELECT * FROM dead_letters WHERE id = $1`, [id]);
+    const { rows } = await this.sql.query<DeadLetterDbRow>(`SELECT ${DEAD_LETTER_COLUMNS} FROM dead_letters WHERE id = $1`, [id]);
     return rows[0] && toDeadLetter(rows[0]);
   }
 
@@ -439,7 +447,7 @@ export class PostgresStore implements RelayStore {
   }
 
   async markReplied(eventId: string): Promise<void> {
-    await this.sql.query(`WITH ${BOOKKEEPING_CTE} UPDATE webhook_events SET replied = true FROM bookkeeping WHERE event_id = $1`, [eventId]);
+    await this.sql.query(MARK_REPLIED, [eventId]);
   }
 
   async getAcknowledgement(key: AcknowledgementKey): Promise<AcknowledgementRow | undefined> {
@@ -481,7 +489,7 @@ export class PostgresStore implements RelayStore {
   }
 
   async isBlocked(userId: string): Promise<boolean> {
-    const { rows } = await this.sql.query<{ state: string }>(`SELECT state FROM line_users WHERE user_id = $1`, [userId]);
+    const { rows } = await this.sql.query<{ state: string }>(IS_BLOCKED, [userId]);
     return rows[0]?.state === "blocked";
   }
 
