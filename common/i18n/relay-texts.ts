@@ -64,6 +64,8 @@ export interface RelayTexts {
    * one-time link, `{{name}}` the kintone user's name, `{{error}}` what kintone said.
    */
   connectLink: string;
+  /** The label of the button that opens the one-time link (LINE: at most 20 characters). */
+  connectButton: string;
   /** `connect` from a group or room: linking proves one person, in a one-to-one chat only. */
   connectOneToOneOnly: string;
   /** LINE would not issue a link token for the user (blocked, or LINE refused). */
@@ -111,7 +113,8 @@ const ja: RelayTexts = {
   chooseAssignee: "次の作業者を選んでください。",
   chooseAssigneeInKintone: "次の作業者をここでは選べません。kintoneで操作してください。",
   stepRefused: "kintoneがこの操作を受け付けませんでした（{{reason}}）。kintoneでレコードを確認してください。",
-  connectLink: "kintoneのアカウントと連携するには、10分以内に次のリンクを開いてください（1回限り有効）。\n{{url}}",
+  connectLink: "kintoneのアカウントと連携します。10分以内に下のボタンから開いてください（1回限り有効）。",
+  connectButton: "kintoneと連携する",
   connectOneToOneOnly: "kintoneとの連携は、このアカウントとの1対1のトークでのみ行えます。1対1のトークで「connect」と送信してください。",
   connectUnavailable: "ただいま連携を始められませんでした。少し時間をおいて、もう一度「connect」と送信してください。",
   connectedAs: "kintoneの「{{name}}」さんとして連携しました。",
@@ -150,7 +153,8 @@ const en: RelayTexts = {
   chooseAssignee: "Who takes the next step? Choose below.",
   chooseAssigneeInKintone: "The next assignee cannot be chosen here. Please take this step in kintone.",
   stepRefused: "kintone did not accept this step ({{reason}}). Please check the record in kintone.",
-  connectLink: "To connect your kintone account, open this link within 10 minutes (it works once):\n{{url}}",
+  connectLink: "To connect your kintone account, open the button below within 10 minutes (it works once).",
+  connectButton: "Connect to kintone",
   connectOneToOneOnly: "Connecting to kintone works only in a one-to-one chat with this account. Please send “connect” there.",
   connectUnavailable: "Connecting could not start just now. Please send “connect” again in a little while.",
   connectedAs: "Connected: you are {{name}} in kintone.",

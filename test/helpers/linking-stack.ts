@@ -145,9 +145,11 @@ export async function startLinkingStack(options: LinkingStackOptions = {}) {
     },
     /** `connect` from the LINE user: the one-time start link of the relay's reply. */
     async requestStartLink(lineUserId: string): Promise<string> {
-      const texts = await stack.replyTo(await stack.sendText(lineUserId, "connect"));
-      const url = /(http\S+\/connect\/start\?t=\S+)/.exec(texts.join("\n"))?.[1];
-      if (!url) throw new Error(`no start link in the reply: ${texts.join(" | ")}`);
+      const replyToken = await stack.sendText(lineUserId, "connect");
+      const delivery = await waitFor(() => line.delivered.find((d) => d.kind === "reply" && d.replyToken === replyToken), 10_000, "the relay's reply");
+      // The link is a button's URI action, never text (LINE's link preview would open it).
+      const url = /"uri":"(http[^"]+\/connect\/start\?t=[^"]+)"/.exec(JSON.stringify(delivery.messages))?.[1];
+      if (!url) throw new Error(`no start link button in the reply: ${JSON.stringify(delivery.messages)}`);
       return url;
     },
     /** A phone browser logged in to kintone as `kintoneUserCode` and to LINE as `lineUserId`. */

@@ -13,10 +13,10 @@ import { TEST_CHANNEL_SECRET, TEST_LONG_LIVED_TOKEN, TEST_RELAY_SECRET, TEST_SIG
 
 /**
  * kintone wants the next assignee named (GAIA_SA01: the next status lets the actor pick one of
- * several). Through the relay as composed today the user is sent to kintone (its reply sender
- * sends texts only); with a sender of quick replies (`replyChoices`, given here by the test) the
- * candidates of the app's process are offered and the chosen one is named in the status call.
- * kintone, the store and ActAsUser are real; only LINE's reply side is the test's.
+ * several). The relay answers with the candidates of the app's process as quick replies and names
+ * the chosen one in the status call: first through the relay as composed (real HTTP, LINE's
+ * emulator validating the reply), then the tap handler alone with a recording reply side, to see
+ * who may choose and what a second choice does.
  */
 const en = RELAY_TEXT_CATALOGUE.en;
 const ALICE_LINE = "U" + "a1".repeat(16);
@@ -93,13 +93,30 @@ const statusCalls = (recordId: string) =>
   stack.kintone.requests.filter((r) => r.path === "/k/v1/record/status.json" && String((r.body as { id?: unknown } | undefined)?.id) === recordId);
 
 describe("the next assignee, when kintone wants one named", () => {
-  it("through the relay as composed: kintone's GAIA_SA01 is answered by asking the user to take the step in kintone; nothing moved", async () => {
+  it("through the relay as composed: kintone's GAIA_SA01 is answered with the candidates as quick replies; the tapper's choice is named in the step", async () => {
     const { recordId, approve } = await submitOrder("B-100");
     const replyToken = stack.line.issueReplyToken({ userId: ALICE_LINE });
     expect((await postWebhook(stack.relayUrl, webhookBody([postbackEvent(approve, { userId: ALICE_LINE, replyToken })]), TEST_CHANNEL_SECRET)).status).toBe(200);
-    expect(await stack.replyTo(replyToken)).toEqual([en.chooseAssigneeInKintone]);
+    // One reply LINE accepted (its emulator validates the body): the question, with a quick reply per candidate.
+    const offer = await waitFor(() => stack.line.delivered.find((d) => d.kind === "reply" && d.replyToken === replyToken), 10_000, "the reply");
+    const message = offer.messages[0] as { text: string; quickReply: { items: Array<{ action: { type: string; label: string; data: string } }> } };
+    expect(message.text).toBe(en.chooseAssignee);
+    expect(message.quickReply.items.map((item) => [item.action.type, item.action.label])).toEqual([
+      ["postback", "dave"],
+      ["postback", "erin"],
+    ]);
     expect(statusCalls(recordId).map((r) => [r.actor?.user, r.status])).toEqual([["alice", 400]]);
     expect(stack.kintone.getRecord(DEMO_APP_ID, recordId)["ステータス"]?.value).toBe("Manager review");
+
+    // Alice taps "erin": the step is taken as Alice, naming erin.
+    const erin = message.quickReply.items[1]?.action.data ?? "";
+    const chooseToken = stack.line.issueReplyToken({ userId: ALICE_LINE });
+    expect((await postWebhook(stack.relayUrl, webhookBody([postbackEvent(erin, { userId: ALICE_LINE, replyToken: chooseToken })]), TEST_CHANNEL_SECRET)).status).toBe(200);
+    expect(await stack.replyTo(chooseToken)).toEqual(['Done: “Approve” was taken.']);
+    expect(statusCalls(recordId).at(-1)).toMatchObject({ status: 200, actor: { user: "alice" }, body: { action: "Approve", assignee: "erin" } });
+    const record = stack.kintone.getRecord(DEMO_APP_ID, recordId);
+    expect(record["ステータス"]?.value).toBe("Director review");
+    expect(record["作業者"]?.value).toEqual([expect.objectContaining({ code: "erin" })]);
   });
 
   it("with quick replies: the process's candidates are offered, only to the tapper; the choice is named in the step as the user", async () => {

@@ -1,6 +1,7 @@
 import { relayTexts, type Language } from "../../../common/i18n/relay-texts.js";
 import type { Clock } from "../clock.js";
 import type { LinkTokenClient } from "../line/link-token-client.js";
+import type { ReplyMessage } from "../line/reply-sender.js";
 import type { Logger } from "../logger.js";
 import type { RelayStore, WebhookEventRow } from "../store/relay-store.js";
 import type { MessageEvent } from "../webhook/event-schemas.js";
@@ -13,7 +14,7 @@ export interface ConnectCommandDeps {
   publicUrl: string;
   clock: Clock;
   logger: Logger;
-  replyOnce: (event: WebhookEventRow, replyToken: string | undefined, texts: string[]) => Promise<string>;
+  replyOnce: (event: WebhookEventRow, replyToken: string | undefined, messages: ReplyMessage[]) => Promise<string>;
   /** RELAY_LANGUAGE: no rule set speaks here. */
   language?: Language;
 }
@@ -77,6 +78,15 @@ export async function handleConnectCommand(deps: ConnectCommandDeps, row: Webhoo
     expiresAt: now + CONNECT_STEP_TTL_MS,
   });
   const url = `${deps.publicUrl}/connect/start?t=${encodeURIComponent(t)}`;
-  await deps.replyOnce(row, event.replyToken, [texts.connectLink.replace("{{url}}", url)]);
+  // A button, not the address in a text: LINE's link preview would fetch a URL in a text message
+  // and spend the one-time start. Template buttons text: at most 160 characters, label at most 20
+  // (https://developers.line.biz/en/reference/messaging-api/#buttons).
+  await deps.replyOnce(row, event.replyToken, [
+    {
+      type: "template",
+      altText: texts.connectLink,
+      template: { type: "buttons", text: texts.connectLink, actions: [{ type: "uri", label: texts.connectButton, uri: url }] },
+    },
+  ]);
   return "connect link sent";
 }

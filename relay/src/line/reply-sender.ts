@@ -10,8 +10,11 @@ import { callLine, type LineCallOutcome, type LineHttpOptions } from "./line-htt
  * worker waiting forever on one reply would hold up that user's later events.
  */
 export interface ReplySender {
-  reply(replyToken: string, texts: string[]): Promise<LineCallOutcome<messagingApi.ReplyMessageResponse>>;
+  reply(replyToken: string, messages: ReplyMessage[]): Promise<LineCallOutcome<messagingApi.ReplyMessageResponse>>;
 }
+
+/** A plain text (sent as a text message), or a message built whole (a link button, quick replies). */
+export type ReplyMessage = string | messagingApi.Message;
 
 /** LINE takes 1 to 5 messages per reply; a text message holds at most 5,000 characters. */
 const MAX_MESSAGES = 5;
@@ -21,8 +24,10 @@ const replyAnswerSchema = z.object({
   sentMessages: z.array(z.object({ id: z.string(), quoteToken: z.string().optional() })),
 }) satisfies z.ZodType<messagingApi.ReplyMessageResponse>;
 
-export function replyRequest(replyToken: string, texts: string[]): messagingApi.ReplyMessageRequest {
-  const messages: messagingApi.TextMessage[] = texts.slice(0, MAX_MESSAGES).map((text) => ({ type: "text", text: text.slice(0, MAX_TEXT_LENGTH) }));
+export function replyRequest(replyToken: string, contents: ReplyMessage[]): messagingApi.ReplyMessageRequest {
+  const messages: messagingApi.Message[] = contents
+    .slice(0, MAX_MESSAGES)
+    .map((content) => (typeof content === "string" ? { type: "text", text: content.slice(0, MAX_TEXT_LENGTH) } : content));
   return { replyToken, messages };
 }
 

@@ -26,6 +26,7 @@ import {
 import { handleLinkCode } from "./handle-link-code.js";
 import { handlePostback } from "./handle-postback.js";
 import { createReplyOnce } from "./reply-once.js";
+import { quickReplyMessage, type ReplyChoices } from "../approvals/step-replies.js";
 
 export interface WebhookEventDeps {
   store: RelayStore;
@@ -87,7 +88,9 @@ export function createWebhookEventHandler(deps: WebhookEventDeps) {
       case "postback": {
         const parsed = postbackEventSchema.safeParse(event);
         if (!parsed.success) return `ignored: malformed postback (${parsed.error.issues[0]?.message})`;
-        return handlePostback({ ...deps, replyOnce }, row, parsed.data);
+        // The next assignee is chosen with quick replies: one text message carrying signed postbacks.
+        const replyChoices: ReplyChoices = (event, replyToken, text, choices) => replyOnce(event, replyToken, [quickReplyMessage(text, choices)]);
+        return handlePostback({ ...deps, replyOnce, replyChoices }, row, parsed.data);
       }
       case "message": {
         const parsed = messageEventSchema.safeParse(event);

@@ -1,5 +1,5 @@
 import type { Clock } from "../clock.js";
-import type { ReplySender } from "../line/reply-sender.js";
+import type { ReplyMessage, ReplySender } from "../line/reply-sender.js";
 import type { Logger } from "../logger.js";
 import type { WebhookEventRow } from "../store/relay-store.js";
 
@@ -20,7 +20,7 @@ export class ReplyRetryLater extends Error {
  */
 export function createReplyOnce(deps: { replies: ReplySender; clock: Clock; logger: Logger; deadlineMs: number; onReplied: () => void }) {
   let repliedThisRun = false;
-  return async function replyOnce(event: WebhookEventRow, replyToken: string | undefined, texts: string[]): Promise<string> {
+  return async function replyOnce(event: WebhookEventRow, replyToken: string | undefined, texts: ReplyMessage[]): Promise<string> {
     if (!replyToken) return "no reply token";
     if (event.replied || repliedThisRun) return "already replied";
     const age = deps.clock.now() - Math.min(event.timestamp, event.receivedAt);
