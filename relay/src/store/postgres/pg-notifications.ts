@@ -136,21 +136,22 @@ export const toDeadLetter = (row: DeadLetterDbRow): DeadLetterRow => ({
   retriedAt: row.retried_at,
 });
 
+/** $1 to $13: the notification; $14 its rule set's text; $15 the job's id, $16 its request id. */
 const ENQUEUE = prepared(
   `WITH content AS (
      INSERT INTO rule_set_contents (hash, rules, created_at) VALUES ($8, $14, $9) ON CONFLICT (hash) DO NOTHING
-     ), inserted AS (
+   ), inserted AS (
      INSERT INTO notifications (id, dedup_key, app_id, record_id, action, status, next_status, rules_hash, state, created_at, updated_at,
                                 source, rules_version, rule_id, subject_date)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $9, $10, $11, $12, $13)
      ON CONFLICT (dedup_key) WHERE state = 'pending' DO NOTHING
      RETURNING id
-     ), queued AS (
+   ), queued AS (
      INSERT INTO jobs (id, kind, ref_id, state, attempts, run_at, created_at, req_id)
      SELECT $15, 'notification', id, 'pending', 0, $9, $9, $16 FROM inserted
      RETURNING ref_id
-     )
-     SELECT (SELECT ref_id FROM queued) AS id, (SELECT pg_notify('${JOBS_CHANNEL}', '') WHERE EXISTS (SELECT 1 FROM queued)) IS NULL AS quiet`,
+   )
+   SELECT (SELECT ref_id FROM queued) AS id, (SELECT pg_notify('${JOBS_CHANNEL}', '') WHERE EXISTS (SELECT 1 FROM queued)) IS NULL AS quiet`,
 );
 
 /**
@@ -207,33 +208,39 @@ export class NotifiedTransitionConflict extends Error {
   override name = "NotifiedTransitionConflict";
 }
 
+/** The job's end (fenced: $1 held under $2) and the notification's ($5), in one statement. */
 const END_AND_DISPATCH = prepared(
   `WITH done AS (
-       UPDATE jobs SET state = 'done', lease_until = NULL, lease_token = NULL WHERE id = $1 AND state = 'running' AND lease_token = $2 RETURNING id
-     ), notification AS (
-       UPDATE notifications SET state = 'dispatched', detail = $3, updated_at = $4 WHERE id = $5 AND state = 'pending' AND EXISTS (SELECT 1 FROM done)
-       RETURNING app_id, record_id
-     )
-     SELECT EXISTS (SELECT 1 FROM done) AS held, (SELECT app_id FROM notification) AS app_id, (SELECT record_id FROM notification) AS record_id`,
+     UPDATE jobs SET state = 'done', lease_until = NULL, lease_token = NULL WHERE id = $1 AND state = 'running' AND lease_token = $2 RETURNING id
+   ), notification AS (
+     UPDATE notifications SET state = 'dispatched', detail = $3, updated_at = $4 WHERE id = $5 AND state = 'pending' AND EXISTS (SELECT 1 FROM done)
+     RETURNING app_id, record_id
+   )
+   SELECT EXISTS (SELECT 1 FROM done) AS held, (SELECT app_id FROM notification) AS app_id, (SELECT record_id FROM notification) AS record_id`,
 );
 
+/**
+ * The deliveries ($5 to $12), their recipients and the skipped ones ($13 to $17) and one job per
+ * delivery ($19, request id $18), in one statement: the recipients' foreign keys are checked at
+ * its end, once the deliveries are in.
+ */
 const INSERT_DELIVERIES = prepared(
   `WITH delivery AS (
-       INSERT INTO deliveries (id, notification_id, app_id, record_id, rule_id, rule_name, method, recipients, body, retry_key, buttons,
-                               state, attempts, created_at, updated_at)
-       SELECT d.id, $1, $2, $3, d.rule_id, d.rule_name, d.method, d.recipients, d.body, d.retry_key, d.buttons, 'pending', 0, $4, $4
-       FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
-         WITH ORDINALITY AS d(id, rule_id, rule_name, method, recipients, body, retry_key, buttons, position)
-       ORDER BY d.position
-     ), recipient AS (
-       INSERT INTO recipients (notification_id, rule_id, recipient_id, delivery_id, state, detail)
-       SELECT $1, r.rule_id, r.recipient_id, r.delivery_id, r.state, r.detail
-       FROM unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[]) WITH ORDINALITY AS r(rule_id, recipient_id, delivery_id, state, detail, position)
-       ORDER BY r.position
-       ON CONFLICT DO NOTHING
-     )
-     INSERT INTO jobs (id, kind, ref_id, state, attempts, run_at, created_at, req_id)
-     SELECT j.id, 'delivery', j.ref_id, 'pending', 0, $4, $4, $18 FROM unnest($19::text[], $5::text[]) AS j(id, ref_id)`,
+     INSERT INTO deliveries (id, notification_id, app_id, record_id, rule_id, rule_name, method, recipients, body, retry_key, buttons,
+                             state, attempts, created_at, updated_at)
+     SELECT d.id, $1, $2, $3, d.rule_id, d.rule_name, d.method, d.recipients, d.body, d.retry_key, d.buttons, 'pending', 0, $4, $4
+     FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
+       WITH ORDINALITY AS d(id, rule_id, rule_name, method, recipients, body, retry_key, buttons, position)
+     ORDER BY d.position
+   ), recipient AS (
+     INSERT INTO recipients (notification_id, rule_id, recipient_id, delivery_id, state, detail)
+     SELECT $1, r.rule_id, r.recipient_id, r.delivery_id, r.state, r.detail
+     FROM unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[]) WITH ORDINALITY AS r(rule_id, recipient_id, delivery_id, state, detail, position)
+     ORDER BY r.position
+     ON CONFLICT DO NOTHING
+   )
+   INSERT INTO jobs (id, kind, ref_id, state, attempts, run_at, created_at, req_id)
+   SELECT j.id, 'delivery', j.ref_id, 'pending', 0, $4, $4, $18 FROM unnest($19::text[], $5::text[]) AS j(id, ref_id)`,
 );
 
 /**
@@ -249,7 +256,7 @@ export async function dispatchIn(
   now: number,
   notified: NotifiedTransitionClaim[],
 ): Promise<boolean> {
-  // The job's end (fenced) and the notification's, in one statement: a notification job has no order key.
+  // A notification job has no order key: nothing to ready after it.
   const { rows } = await sql.query<{ held: boolean; app_id: string | null; record_id: string | null }>(
     END_AND_DISPATCH,
     [job.id, job.lease, `${deliveries.length} deliveries, ${skipped.length} recipients skipped`, now, id],
@@ -263,8 +270,6 @@ export async function dispatchIn(
     ...deliveries.flatMap((plan) => plan.to.map((to) => ({ ruleId: plan.ruleId, recipientId: to, deliveryId: plan.id as string | null, state: "pending", detail: null as string | null }))),
     ...skipped.map((skip) => ({ ruleId: skip.ruleId, recipientId: skip.recipientId, deliveryId: null, state: skip.state, detail: skip.detail })),
   ];
-  // The deliveries, their recipients (and the skipped ones) and one job per delivery, in one
-  // statement (the recipients' foreign keys are checked at its end, the deliveries inserted).
   await sql.query(
     INSERT_DELIVERIES,
     [
