@@ -155,6 +155,7 @@ const IS_BLOCKED = prepared(`SELECT state FROM line_users WHERE user_id = $1`);
 const HEALTH_PROBE = `INSERT INTO store_health (id, checked_at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`;
 /** How long a write check's answer is reused: /healthz may be asked every second by several monitors. */
 const WRITE_CHECK_INTERVAL_MS = 2_000;
+const WRITE_CHECK_TIMEOUT_MS = 3_000;
 
 /**
  * The relay's store on PostgreSQL, shared by several relay instances (the same RelayStore
@@ -181,7 +182,8 @@ export class PostgresStore implements RelayStore {
   /**
    * The worker's own bookkeeping (claims, retries, lease extensions, a webhook event's end with its
    * reply mark and user or group state, a job finished by an earlier run) commits with
-   * synchronous_commit = off, where SqliteStore uses its NORMAL connection: the commit returns
+   * synchronous_commit = off (here, or per statement through BOOKKEEPING_CTE), where SqliteStore
+   * uses its NORMAL connection: the commit returns
    * before the WAL is flushed. A killed relay process loses nothing (the server has the commit);
    * only a crash of the database server (or its machine) within about 3 × wal_writer_delay can
    * lose the last such commits, in commit order, never one without those before it, and the next
@@ -663,16 +665,26 @@ export class PostgresStore implements RelayStore {
 
   private lastWriteCheck: { at: number; result: StoreWritable } | undefined;
 
-  /** A one-row write, at most once every WRITE_CHECK_INTERVAL_MS; in between the last answer holds. */
+  /**
+   * A one-row write, at most once every WRITE_CHECK_INTERVAL_MS; in between the last answer holds.
+   * A database that does not answer within WRITE_CHECK_TIMEOUT_MS is reported as such, rather than
+   * holding /healthz for the pool's whole connect timeout.
+   */
   async checkWritable(): Promise<StoreWritable> {
     const now = Date.now();
     if (this.lastWriteCheck && now - this.lastWriteCheck.at < WRITE_CHECK_INTERVAL_MS) return this.lastWriteCheck.result;
     let result: StoreWritable;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.sql.query(HEALTH_PROBE, [now]);
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`PostgreSQL did not answer within ${WRITE_CHECK_TIMEOUT_MS / 1000} s`)), WRITE_CHECK_TIMEOUT_MS);
+      });
+      await Promise.race([this.sql.query(HEALTH_PROBE, [now]), timedOut]);
       result = { ok: true };
     } catch (error) {
       result = { ok: false, message: `the store cannot write: ${(error as Error).message}` };
+    } finally {
+      clearTimeout(timer);
     }
     this.lastWriteCheck = { at: now, result };
     return result;
