@@ -356,7 +356,11 @@ function readUserLinking(env: NodeJS.ProcessEnv, problems: string[]): UserLinkin
 function postgresUrlProblem(raw: string): string | undefined {
   let url: URL;
   try {
-    url = new URL(raw);
+    // Cloud SQL's socket form, postgres://user:pass@/db?host=/cloudsql/…, names no host before the
+    // path; the driver reads it, WHATWG URL does not: checked as if a host were there.
+    const socketForm = /^postgres(?:ql)?:\/\/[^/@]*@\//.test(raw);
+    url = new URL(socketForm ? raw.replace("@/", "@socket/") : raw);
+    if (socketForm && !url.searchParams.get("host")) return "names no host; expected postgres://user:password@host:5432/database";
   } catch {
     return "is not a URL; expected postgres://user:password@host:5432/database";
   }

@@ -14,7 +14,15 @@ const DAY_MS = 24 * 60 * 60_000;
  */
 export const RELAY_SERVER_OPTIONS = { headersTimeout: 10_000, requestTimeout: 15_000, connectionsCheckingInterval: 1_000 };
 
-/** Production start: settings from `env`, the real LINE and kintone clients, SQLite in RELAY_DATA_DIR. */
+/** "db.internal:5432/relay": where RELAY_DATABASE_URL points, never its credentials. */
+function databaseTarget(url: string): string {
+  const normalized = url.replace(/^(postgres(?:ql)?:\/\/[^/@]*@)\//, "$1socket/"); // Cloud SQL's socket form
+  const parsed = URL.canParse(normalized) ? new URL(normalized) : undefined;
+  const host = parsed?.searchParams.get("host") ?? (parsed?.hostname ? `${parsed.hostname}:${parsed.port || "5432"}` : "socket");
+  return `${host}/${parsed?.pathname.replace(/^\//, "") ?? ""}`;
+}
+
+/** Production start: settings from `env`, the real LINE and kintone clients, SQLite in RELAY_DATA_DIR or PostgreSQL at RELAY_DATABASE_URL. */
 export async function startRelay(env: NodeJS.ProcessEnv): Promise<void> {
   const result = readSettings(env);
   if (!result.ok) {
@@ -28,8 +36,10 @@ export async function startRelay(env: NodeJS.ProcessEnv): Promise<void> {
   try {
     relay = await composeRelay(settings);
   } catch (error) {
-    if (!(error instanceof AssertionKeyFileError || error instanceof StoreOpenError)) throw error;
-    console.error(error.message);
+    // By name: the PostgreSQL store (and its driver) is loaded only when RELAY_DATABASE_URL is set.
+    const known = error instanceof AssertionKeyFileError || error instanceof StoreOpenError || (error instanceof Error && error.name === "PostgresOpenError");
+    if (!known) throw error;
+    console.error((error as Error).message);
     process.exit(1);
   }
   const { app, store, logger } = relay;
@@ -47,7 +57,7 @@ export async function startRelay(env: NodeJS.ProcessEnv): Promise<void> {
     // Always printed, whatever LOG_LEVEL says: the operator needs to know where the relay is.
     console.log(
       `relay ${RELAY_VERSION} listening on http://localhost:${info.port} ` +
-        `(data ${settings.dataDir}, LINE API ${settings.lineApiBaseUrl}, kintone ${settings.kintoneBaseUrl}, ${settings.lineAccessToken.kind} channel token)`,
+        `(${settings.databaseUrl ? `PostgreSQL ${databaseTarget(settings.databaseUrl)}` : `data ${settings.dataDir}`}, LINE API ${settings.lineApiBaseUrl}, kintone ${settings.kintoneBaseUrl}, ${settings.lineAccessToken.kind} channel token)`,
     );
   });
 

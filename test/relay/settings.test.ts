@@ -71,6 +71,13 @@ describe("RELAY_DATABASE_URL: PostgreSQL instead of the embedded SQLite", () => 
     const url = "postgres://relay:s3cret@db.internal:5432/relay?sslmode=require";
     const postgres = readSettings({ ...valid, RELAY_DATABASE_URL: url });
     expect(postgres).toEqual({ ok: true, settings: expect.objectContaining({ databaseUrl: url }) });
+    // Cloud SQL's Unix socket form (docs/production.md): no host before the path, the socket in ?host=.
+    const cloudSql = "postgres://relay:s3cret@/relay?host=/cloudsql/project:asia-northeast1:relay-db";
+    expect(readSettings({ ...valid, RELAY_DATABASE_URL: cloudSql })).toEqual({ ok: true, settings: expect.objectContaining({ databaseUrl: cloudSql }) });
+    expect(readSettings({ ...valid, RELAY_DATABASE_URL: "postgres://relay:s3cret@/relay" })).toEqual({
+      ok: false,
+      problems: [expect.stringMatching(/^RELAY_DATABASE_URL: names no host/)],
+    });
   });
 
   it("a URL that cannot reach PostgreSQL is refused with why, never echoing the password", () => {

@@ -395,7 +395,10 @@ export interface RelayStore {
    * without failing (the wait clock starts if not running; the give-up clock stops).
    */
   retryJob(job: JobLease, runAt: number, note: string, outcome?: { failed: boolean; now: number }): Promise<void>;
-  /** Milliseconds until the next pending job is due (0 = now), or undefined when none waits. */
+  /**
+   * Milliseconds until the next pending job is due (0 = now), or undefined when none waits. A store
+   * shared by instances also counts the earliest lease to lapse (its job will be due then).
+   */
   nextDueIn(now: number): Promise<number | undefined>;
   /** Jobs not yet done (pending or running): what the queue bound counts. */
   countUnfinishedJobs(): Promise<number>;

@@ -158,13 +158,16 @@ export function describeTarget(url: string): string {
   const parsed = parseDatabaseUrl(url);
   if (!parsed) return "RELAY_DATABASE_URL";
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, "")) || "(the user's default)";
-  const host = parsed.hostname ? `${parsed.hostname}:${parsed.port || "5432"}` : (parsed.searchParams.get("host") ?? "the default socket");
+  const host = parsed.searchParams.get("host") ?? (parsed.hostname ? `${parsed.hostname}:${parsed.port || "5432"}` : "the default socket");
   return `RELAY_DATABASE_URL (host ${host}, database ${database})`;
 }
 
 export function parseDatabaseUrl(url: string): URL | undefined {
   try {
-    const parsed = new URL(url);
+    // Cloud SQL's socket form names no host before the path (postgres://user:pass@/db?host=/cloudsql/…):
+    // the driver reads it, WHATWG URL does not. The stand-in host is never shown: ?host= wins, as in the driver.
+    const socketForm = /^postgres(?:ql)?:\/\/[^/@]*@\//.test(url);
+    const parsed = new URL(socketForm ? url.replace("@/", "@socket/") : url);
     return parsed.protocol === "postgres:" || parsed.protocol === "postgresql:" ? parsed : undefined;
   } catch {
     return undefined;
