@@ -83,11 +83,13 @@ export const READY_NEXT = prepared(READY_NEXT_SQL);
 
 /**
  * SQL: whether a job of order key `key` at position (`seq`, `id`), in a statement that inserts it,
- * must wait: an unfinished earlier job of its key exists. That job is locked FOR SHARE, so its end
- * waits for this insert's commit (see above).
+ * must wait: an unfinished earlier job of its key exists. The earliest such job is locked FOR
+ * SHARE, so its end waits for this insert's commit (see above); always the earliest first, so
+ * inserts and ends of one key take their locks in one order.
  */
 export const blockedBehind = (key: string, seq: string, id: string): string =>
-  `EXISTS (SELECT 1 FROM jobs e WHERE e.order_key = ${key} AND e.state <> 'done' AND (e.order_seq, e.id) < (${seq}, ${id}) FOR SHARE)`;
+  `EXISTS (SELECT 1 FROM jobs e WHERE e.order_key = ${key} AND e.state <> 'done' AND (e.order_seq, e.id) < (${seq}, ${id})
+    ORDER BY e.order_seq, e.id LIMIT 1 FOR SHARE)`;
 
 /** Checks that `job.lease` still holds the job and locks its row until the transaction ends. */
 export async function holdLease(sql: Sql, job: JobLease): Promise<void> {
