@@ -952,6 +952,26 @@ export function describeStoreContract(name: string, open: () => Promise<{ store:
 
         expect(await store.pruneFinished(before)).toBe(0);
       });
+
+      it("forgets old kintone webhook receipts with their finished notifications; a reminder's notification stays while it guards its date", async () => {
+        const old = T0;
+        const before = T0 + 5 * DAY;
+        const receipt = { id: "kw-old", type: "UPDATE_STATUS", appId: "1", recordId: "7", body: '{"type":"UPDATE_STATUS"}', outcome: "notification" };
+        const started = await store.storeKintoneWebhook(receipt, old, { input: { ...notificationInput("7"), source: "kintone-webhook" }, dedupKey: "1:7:Approved" });
+        const notificationId = must(started.notificationId);
+        await store.finishNotification(await claimOne(old, ["notification"]), notificationId, "no_match", "no rule matched", old + 1);
+        const reminder = { recordId: "8", dateValue: "2026-01-10", input: { ...notificationInput("8"), source: "schedule" as const, ruleId: "due", subjectDate: "2026-01-10" } };
+        expect(await store.claimReminderRun("1", "due", "2026-01-09", [reminder], old)).toEqual({ claimed: true, enqueued: 1 });
+        const reminded = await claimOne(old, ["notification"]);
+        await store.finishNotification(reminded, reminded.refId, "no_match", "no rule matched", old + 2);
+
+        expect(await store.pruneFinished(before, 2)).toBeGreaterThan(0);
+        expect(await store.getNotification(notificationId)).toBeUndefined();
+        // The receipt went with it: the same kintone id is new again.
+        expect(await store.storeKintoneWebhook(receipt, before + 1)).toEqual({ duplicate: false });
+        expect((await store.getNotification(reminded.refId))?.state).toBe("no_match");
+        expect(await store.claimReminderRun("1", "due", "2026-01-10", [reminder], before + 2)).toEqual({ claimed: true, enqueued: 0 });
+      });
     });
 
     describe("health", () => {

@@ -330,4 +330,11 @@ export const MIGRATIONS: readonly string[] = [
   SQLITE_USER_LINKS_MIGRATION,
   // Approvals: the kintone user each delivery reached, and the steps taken from LINE (sqlite-approvals.ts).
   SQLITE_APPROVALS_MIGRATION,
+  `
+  -- Pruning: old kintone webhook receipts go by age, and a notification is kept while a receipt
+  -- or a sent reminder names it (each NOT EXISTS an index seek).
+  CREATE INDEX kintone_webhooks_received ON kintone_webhooks (received_at);
+  CREATE INDEX kintone_webhooks_notification ON kintone_webhooks (notification_id);
+  CREATE INDEX reminders_sent_notification ON reminders_sent (notification_id);
+  `,
 ];

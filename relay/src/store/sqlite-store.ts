@@ -290,11 +290,16 @@ const PRUNE_STEPS: readonly string[] = [
      AND NOT EXISTS (SELECT 1 FROM acknowledgements a WHERE a.delivery_id = deliveries.id)
      AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.delivery_id = deliveries.id)
      AND NOT EXISTS (SELECT 1 FROM dead_letters x WHERE x.ref_id = deliveries.id AND x.retried_at IS NULL) LIMIT @limit)`,
-  // The replay guard (notified_transitions: one row per app, record and rule) keeps the notification it names.
+  // kintone resends a webhook within minutes: an old receipt's id guards nothing any more.
+  `DELETE FROM kintone_webhooks WHERE rowid IN (SELECT rowid FROM kintone_webhooks WHERE received_at < @before LIMIT @limit)`,
+  // The replay guard (notified_transitions: one row per app, record and rule) keeps the notification
+  // it names, as a sent reminder (once per rule, record and date) keeps its own.
   `DELETE FROM notifications WHERE rowid IN (SELECT rowid FROM notifications WHERE created_at < @before AND state <> 'pending'
      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = notifications.id)
      AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.notification_id = notifications.id)
      AND NOT EXISTS (SELECT 1 FROM notified_transitions t WHERE t.notification_id = notifications.id)
+     AND NOT EXISTS (SELECT 1 FROM kintone_webhooks k WHERE k.notification_id = notifications.id)
+     AND NOT EXISTS (SELECT 1 FROM reminders_sent s WHERE s.notification_id = notifications.id)
      AND NOT EXISTS (SELECT 1 FROM dead_letters x WHERE x.ref_id = notifications.id AND x.retried_at IS NULL) LIMIT @limit)`,
   `DELETE FROM webhook_events WHERE rowid IN (SELECT rowid FROM webhook_events WHERE state = 'done' AND received_at < @before
      AND NOT EXISTS (SELECT 1 FROM dead_letters x WHERE x.ref_id = webhook_events.event_id AND x.retried_at IS NULL) LIMIT @limit)`,

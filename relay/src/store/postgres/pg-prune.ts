@@ -27,6 +27,8 @@ const PRUNE_STEPS: readonly string[] = [
      AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.delivery_id = deliveries.id)
      AND NOT EXISTS (SELECT 1 FROM dead_letters x WHERE x.ref_id = deliveries.id AND x.retried_at IS NULL) LIMIT $2 FOR UPDATE SKIP LOCKED))`,
   // The replay guard (notified_transitions: one row per app, record and rule) keeps the notification it names.
+  // kintone resends a webhook within minutes: an old receipt's id guards nothing any more.
+  `DELETE FROM kintone_webhooks WHERE ctid = ANY(ARRAY(SELECT ctid FROM kintone_webhooks WHERE received_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED))`,
   `DELETE FROM notifications WHERE ctid = ANY(ARRAY(SELECT ctid FROM notifications WHERE created_at < $1 AND state <> 'pending'
      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = notifications.id)
      AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.notification_id = notifications.id)

@@ -284,6 +284,10 @@ export const MIGRATIONS: readonly string[] = [
   PG_USER_LINKS_MIGRATION,
   // Approvals: the kintone user each delivery reached, and the steps taken from LINE (pg-approvals.ts).
   PG_APPROVALS_MIGRATION,
+  `
+  -- Pruning: old kintone webhook receipts go by age.
+  CREATE INDEX kintone_webhooks_received ON kintone_webhooks (received_at);
+  `,
 ];
 
 /**
