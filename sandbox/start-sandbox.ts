@@ -12,6 +12,13 @@
  * As in production, the relay keeps the demo app's rules (what Save registers), kintone's webhook is
  * set up for the demo app (KINTONE_WEBHOOK_TOKEN generated; a status changed anywhere notifies) and
  * the reminder scheduler runs.
+ *
+ * Connecting kintone users to LINE works as in production too (docs/approvals.md): the kintone
+ * emulator has the relay's OAuth client (redirect endpoint {url}/connect/kintone/callback), the
+ * manager 佐藤 (sato) and the link app; LINE's account-link page is the LINE emulator's, served on
+ * its own port (LINE_ACCESS_BASE_URL), and LINE's webhook (the accountLink event) is this relay's.
+ * The playground's phone opens the connect link as a browser logged in to kintone as 佐藤 and to
+ * LINE as the demo user.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -26,13 +33,12 @@ import { listen, type RunningServer } from "../emulators/listen.js";
 import { createLineWebhookSender } from "../emulators/playground/line-webhook-sender.js";
 import { createPlayground } from "../emulators/playground/playground-server.js";
 import { planSave } from "../plugin/src/settings/save-plan.js";
-import type { Relay } from "../relay/src/app.js";
 import { systemClock } from "../relay/src/clock.js";
-import { composeRelay } from "../relay/src/compose-relay.js";
+import { composeRelay, type ComposedRelay } from "../relay/src/compose-relay.js";
 import { deriveAppKey } from "../relay/src/http/app-key.js";
 import type { LogLevel } from "../relay/src/logger.js";
 import type { RelaySettings } from "../relay/src/settings.js";
-import { SANDBOX_APP_NAME, SANDBOX_BOT, SANDBOX_USER, sandboxRuleSet, seedDemoApp } from "./demo-data.js";
+import { SANDBOX_APP_NAME, SANDBOX_BOT, SANDBOX_LINK_APP, SANDBOX_MANAGER, SANDBOX_USER, sandboxRuleSet, seedDemoApp } from "./demo-data.js";
 import { loadPluginZip } from "./plugin-zip.js";
 
 export interface SandboxOptions {
@@ -55,12 +61,15 @@ export interface Sandbox {
   /** Where the kintone emulator sends the demo app's webhooks: {url}/kintone/webhook/{KINTONE_WEBHOOK_TOKEN}. */
   kintoneWebhookUrl: string;
   user: { id: string; displayName: string };
+  /** The kintone user the demo LINE user connects as (the assignee of the review status). */
+  manager: { code: string; name: string };
   records: Array<{ id: string; label: string }>;
   appId: number;
   line: LineEmulator;
   kintone: KintoneEmulator;
   pages: KintonePageEmulator;
-  relay: Relay;
+  /** The relay as composed: its store too, for tests that check what it kept. */
+  relay: ComposedRelay;
   dataDir: string;
   close(): Promise<void>;
 }
@@ -99,14 +108,23 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const line = createLineEmulator({
       channels: [channel],
       longLivedTokens: [accessToken],
+      botUserId: SANDBOX_BOT.userId,
     });
     line.setProfile(SANDBOX_USER.id, { displayName: SANDBOX_USER.displayName, language: "en" });
     const kintone = createKintoneEmulator({ now, publicUrl: url });
     const records = seedDemoApp(kintone, DEMO_API_TOKEN, now());
     const lineServer = await listen(line.app);
     cleanups.push(() => lineServer.close());
+    // access.line.me: the account-link page a connecting user's browser ends on.
+    const accessServer = await listen(line.accessApp);
+    cleanups.push(() => accessServer.close());
     const kintoneServer = await listen(kintone.app);
     cleanups.push(() => kintoneServer.close());
+
+    // What the cybozu.com administrator and the LINE console set up for connecting (docs/approvals.md, steps 1 and 2).
+    const oauthClient = { clientId: "kline-sandbox", clientSecret: secret(24) };
+    kintone.registerOAuthClient({ ...oauthClient, redirectUri: `${url}/connect/kintone/callback` });
+    line.setWebhook({ url: `${url}/line/webhook`, channelSecret: channel.channelSecret });
 
     const pluginZip = await loadPluginZip(say, options.pluginZipPath);
 
@@ -129,6 +147,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       welcomeText: "Thanks for adding us! (sandbox)",
       logLevel: options.logLevel ?? "info",
       kintoneWebhookToken,
+      userLinking: {
+        ...oauthClient,
+        publicUrl: url,
+        linkAppId: String(SANDBOX_LINK_APP.id),
+        // 32 bytes as 64 hex digits, as RELAY_TOKEN_KEY takes them.
+        tokenKey: secret(32),
+        lineAccessBaseUrl: accessServer.url,
+      },
     };
     // The relay's REST calls go to the kintone emulator itself; the page emulator on this port
     // stands for the browser and answers with its own token.
@@ -174,6 +200,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       user: SANDBOX_USER,
       botName: SANDBOX_BOT.name,
       delivered: line.delivered,
+      phoneBrowser: {
+        kintoneUser: { ...SANDBOX_MANAGER },
+        opens: `${url}/connect/start?`,
+        // New logins each time, as the kintone and LINE login stand-ins make them (cookies do not
+        // tell ports apart, so the emulators on their own ports see them).
+        sessionCookies: () => [kintone.sessionCookie(SANDBOX_MANAGER.code), line.sessionCookie(SANDBOX_USER.id)],
+      },
       webhook: createLineWebhookSender({
         webhookUrl: `${url}/line/webhook`,
         channelSecret: channel.channelSecret,
@@ -196,6 +229,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       relaySecret,
       kintoneWebhookUrl,
       user: { ...SANDBOX_USER },
+      manager: { ...SANDBOX_MANAGER },
       records,
       appId: DEMO_APP_ID,
       line,

@@ -11,6 +11,8 @@ export interface PlaygroundPageInput {
   user: { id: string; displayName: string };
   /** The LINE account's name shown at the top of the chat. */
   botName: string;
+  /** Who the phone's browser is logged in to kintone as, when it opens the connect link logged in. */
+  phoneKintoneUser?: { code: string; name: string };
 }
 
 const escapeHtml = (s: string): string =>
@@ -66,6 +68,20 @@ body { margin: 0; font-family: "Helvetica Neue", Arial, "Hiragino Kaku Gothic Pr
 .flex-image { background: repeating-linear-gradient(45deg, #e6e9ee, #e6e9ee 8px, #f2f4f7 8px, #f2f4f7 16px); color: #99a; font-size: 11px; display: flex; align-items: center; justify-content: center; max-width: 100%; }
 .flex-icon { display: inline-block; background: #c9ced6; border-radius: 3px; flex: 0 0 auto !important; }
 .flex-unknown { background: #eee; color: #888; font-size: 12px; padding: 4px; }
+.line-template { background: #fff; border-radius: 16px; overflow: hidden; width: 260px; max-width: 100%; }
+.line-template-image { height: 130px; }
+.line-template-body { padding: 14px 16px; font-size: 14px; line-height: 1.45; }
+.line-template-title { font-weight: 700; font-size: 15px; margin-bottom: 4px; }
+.line-template-text { white-space: pre-wrap; overflow-wrap: anywhere; color: #333; }
+.line-template-actions { display: flex; flex-direction: column; }
+.line-template-confirm .line-template-actions { flex-direction: row; }
+.line-template-action { border: 0; border-top: 1px solid #e6e8eb; background: #fff; color: #42659a; font: inherit; font-size: 15px; padding: 12px; cursor: pointer; flex: 1 1 0; }
+.line-template-confirm .line-template-action + .line-template-action { border-left: 1px solid #e6e8eb; }
+.line-template-action:hover { background: #f4f6f8; }
+.pg-quick { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 8px; }
+.pg-quick-chip { border: 1px solid #06c755; background: #fff; color: #06a847; border-radius: 16px; padding: 5px 12px; font: inherit; font-size: 13px; cursor: pointer; }
+.pg-quick-chip:hover { background: #effbf3; }
+.pg-phone-note { font-size: 12px; color: #556; margin: 10px 4px 0; max-width: 430px; line-height: 1.5; }
 `;
 
 export function playgroundHtml(input: PlaygroundPageInput): string {
@@ -77,7 +93,14 @@ export function playgroundHtml(input: PlaygroundPageInput): string {
         `<a href="${escapeHtml(recordPath(record.id))}" data-frame-link data-record="${escapeHtml(record.id)}"${index === 0 ? ' class="pg-current"' : ""}>${escapeHtml(record.label)}</a>`,
     )
     .join("");
-  const boot = JSON.stringify({ appId: input.appId }).replace(/</g, "\\u003c");
+  const boot = JSON.stringify({ appId: input.appId, ...(input.phoneKintoneUser ? { phoneKintoneUser: input.phoneKintoneUser } : {}) }).replace(/</g, "\\u003c");
+  const manager = input.phoneKintoneUser;
+  const approvalsHint = manager
+    ? ` Approvals: send <b>connect</b> from the phone to link it to kintone as ${escapeHtml(manager.name)}; then <b>Request approval</b> on a record and tap <b>承認</b> or <b>却下</b> on the phone.`
+    : "";
+  const phoneNote = manager
+    ? `<p class="pg-phone-note" id="pg-phone-note">Send <b>connect</b> (連携): the link in the reply opens in the phone's browser, logged in to kintone as ${escapeHtml(manager.name)} (${escapeHtml(manager.code)}) and to LINE as ${escapeHtml(input.user.displayName)}.</p>`
+    : "";
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -93,7 +116,7 @@ export function playgroundHtml(input: PlaygroundPageInput): string {
     <a href="${escapeHtml(input.settingsPath)}" data-frame-link id="pg-settings-link">Plugin settings</a>
   </nav>
   <p class="pg-hint">Run <b>Approve</b> on a record (left): the LINE message arrives on the phone (right).
-  Tap <b>Got it</b>: the relay replies, and the record shows who acknowledged. A <b>LINE link code</b> from a record can be sent from the phone.</p>
+  Tap <b>Got it</b>: the relay replies, and the record shows who acknowledged. A <b>LINE link code</b> from a record can be sent from the phone.${approvalsHint}</p>
 </header>
 <main class="pg-main">
   <section class="pg-kintone" aria-label="kintone">
@@ -109,10 +132,11 @@ export function playgroundHtml(input: PlaygroundPageInput): string {
       <div class="pg-device-top"><span>${escapeHtml(input.botName)}</span><small>${escapeHtml(input.user.displayName)} · ${escapeHtml(input.user.id.slice(0, 9))}…</small></div>
       <div id="pg-chat" role="log" aria-live="polite"></div>
       <form class="pg-device-bottom" id="pg-say">
-        <input id="pg-say-input" autocomplete="off" placeholder="Aa (e.g. a link code from the record page)" aria-label="Message">
+        <input id="pg-say-input" autocomplete="off" placeholder="Aa (a link code, connect, a reason…)" aria-label="Message">
         <button type="submit">Send</button>
       </form>
     </div>
+    ${phoneNote}
   </section>
 </main>
 <script src="/playground/app.js"></script>

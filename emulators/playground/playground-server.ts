@@ -9,7 +9,11 @@
  *                               (pushes and replies) and what they tapped, oldest first
  *   POST /playground/api/tap    {data, displayText?}: the user tapped a postback button; LINE's
  *                               side (line-webhook-sender.ts) posts the signed webhook
- *   POST /playground/api/say    {text}: the user sent a text (a link code); the same, as a message event
+ *   POST /playground/api/say    {text}: the user sent a text (a link code, `connect`, a reason); the
+ *                               same, as a message event
+ *   GET  /playground/phone/open?url=   the phone's browser opening the relay's connect link: logs it
+ *                               in to kintone and LINE (the emulators' session cookies), then sends it
+ *                               on to the link; only the relay's /connect/start links are opened
  * It never listens itself.
  */
 import path from "node:path";
@@ -20,10 +24,22 @@ import type { Delivery } from "../line/line-emulator.js";
 import type { LineWebhookSender } from "./line-webhook-sender.js";
 import { playgroundHtml, type PlaygroundPageInput } from "./playground-page.js";
 
+/** The browser on the demo user's phone, which opens links from the chat (the connect link). */
+export interface PhoneBrowser {
+  /** Who the browser is logged in to kintone as. */
+  kintoneUser: { code: string; name: string };
+  /** The start of the only addresses it opens (`{RELAY_PUBLIC_URL}/connect/start?`). */
+  opens: string;
+  /** `name=value` pairs of new login sessions (kintone's and LINE's) for the browser to keep. */
+  sessionCookies: () => string[];
+}
+
 export interface PlaygroundOptions extends PlaygroundPageInput {
   /** The LINE emulator's record of accepted sends. */
   delivered: readonly Delivery[];
   webhook: LineWebhookSender;
+  /** Without it, links open as they are. */
+  phoneBrowser?: PhoneBrowser;
   now?: () => number;
 }
 
@@ -55,7 +71,7 @@ export async function bundlePlaygroundScript(): Promise<string> {
 export async function createPlayground(options: PlaygroundOptions): Promise<Hono> {
   const now = options.now ?? Date.now;
   const script = await bundlePlaygroundScript();
-  const html = playgroundHtml(options);
+  const html = playgroundHtml({ ...options, ...(options.phoneBrowser ? { phoneKintoneUser: options.phoneBrowser.kintoneUser } : {}) });
   const userId = options.user.id;
   /** What the user did on the phone (taps shown as their displayText, texts sent). */
   const taps: ChatEntry[] = [];
@@ -98,6 +114,19 @@ export async function createPlayground(options: PlaygroundOptions): Promise<Hono
     }
     taps.push({ id: `say.${taps.length}`, from: "user", at: now(), message: { type: "text", text } });
     return c.json(await options.webhook.text(userId, text));
+  });
+
+  app.get("/playground/phone/open", (c) => {
+    const phone = options.phoneBrowser;
+    const url = c.req.query("url") ?? "";
+    // Not an open redirect: only the relay's own connect links.
+    if (!phone || !url.startsWith(phone.opens)) {
+      return c.text("The phone's browser opens only the relay's connect links.", 400);
+    }
+    // Path=/ and no port in a cookie: the kintone and LINE emulators on their own ports of this host get them.
+    for (const pair of phone.sessionCookies()) c.header("Set-Cookie", `${pair}; Path=/; HttpOnly; SameSite=Lax`, { append: true });
+    c.header("Cache-Control", "no-store");
+    return c.redirect(url, 302);
   });
 
   return app;

@@ -1,10 +1,13 @@
 /**
  * The playground page's script: the phone pane (the demo LINE user's chat, polled from the
- * sandbox), taps on its buttons and texts typed into it (sent to the sandbox, which posts a signed
- * webhook to the relay as LINE would), and keeping the record page (an iframe of the kintone page
- * emulator, same origin) and its comments up to date.
+ * sandbox: texts, Flex and template messages, quick replies under the latest message), taps on
+ * its buttons and texts typed into it (sent to the sandbox, which posts a signed webhook to the
+ * relay as LINE would), the phone's browser for the connect link, and keeping the record page (an
+ * iframe of the kintone page emulator, same origin) and its comments up to date.
  */
 import { renderFlexMessage, type FlexAction, type FlexNode } from "./flex-renderer";
+import { renderQuickReplies } from "./quick-reply-renderer";
+import { renderTemplateMessage } from "./template-renderer";
 
 interface ChatEntry {
   id: string;
@@ -30,6 +33,8 @@ interface KintoneComment {
 
 interface PlaygroundBoot {
   appId: number;
+  /** Present when the phone's browser opens connect links logged in (sandbox): who in kintone. */
+  phoneKintoneUser?: { code: string; name: string };
 }
 
 interface EmuWindow extends Window {
@@ -56,8 +61,11 @@ function textBubble(text: string, from: "bot" | "user"): HTMLElement {
   return bubble;
 }
 
+const onAction = (action: FlexAction) => void tap(action);
+
 function renderMessage(message: FlexNode, from: "bot" | "user"): HTMLElement {
-  if (message.type === "flex") return renderFlexMessage(message, { onAction: (action) => void tap(action) });
+  if (message.type === "flex") return renderFlexMessage(message, { onAction });
+  if (message.type === "template") return renderTemplateMessage(message, { onAction });
   if (message.type === "text" || message.type === "textV2") return textBubble(String(message.text ?? ""), from);
   return textBubble(`[${String(message.type)} message]`, from);
 }
@@ -71,9 +79,11 @@ function renderChat(chat: Chat): void {
   if (chat.entries.length === 0) {
     const empty = document.createElement("p");
     empty.className = "pg-chat-empty";
-    empty.textContent = "No messages yet. Run \u201cApprove\u201d on the record: the notification arrives here.";
+    empty.textContent = "No messages yet. Run \u201cApprove\u201d on the record: the notification arrives here." +
+      (boot.phoneKintoneUser ? ` Or send \u201cconnect\u201d to link this LINE account to kintone (${boot.phoneKintoneUser.name}).` : "");
     chatList.append(empty);
   }
+  const last = chat.entries[chat.entries.length - 1];
   for (const entry of chat.entries) {
     const row = document.createElement("div");
     row.className = `pg-row pg-row-${entry.from}`;
@@ -87,6 +97,9 @@ function renderChat(chat: Chat): void {
     const content = document.createElement("div");
     content.className = "pg-content";
     content.append(renderMessage(entry.message, entry.from));
+    // LINE shows quick replies only while their message is the latest in the chat.
+    const quick = entry === last && entry.from === "bot" ? renderQuickReplies(entry.message, { onAction }) : undefined;
+    if (quick) content.append(quick);
     const stamp = document.createElement("span");
     stamp.className = "pg-time";
     stamp.textContent = time(entry.at);
@@ -106,8 +119,38 @@ async function pollChat(): Promise<void> {
   }
 }
 
-/** A tap on a Flex button, as the LINE app handles it. */
+/** The user sends a text from the phone (typed, or a message action's text). */
+async function say(text: string): Promise<void> {
+  await fetch("/playground/api/say", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ text }),
+  });
+  await pollChat();
+}
+
+/**
+ * The relay's connect link, opened as the phone's browser would: in a window of its own (the
+ * relay's connect pages may not be framed), logged in to kintone and LINE by the sandbox first.
+ * The sandbox route lives on the link's own host, so the logins reach the emulators on that host.
+ */
+function openInPhoneBrowser(url: URL): void {
+  const opener = `${url.origin}/playground/phone/open?url=${encodeURIComponent(url.href)}`;
+  window.open(opener, "pg-phone-browser", "popup,width=420,height=720");
+  const note = document.getElementById("pg-phone-note");
+  if (note && boot.phoneKintoneUser) {
+    note.textContent =
+      `The link opened in the phone's browser (a new window), logged in to kintone as ${boot.phoneKintoneUser.name} ` +
+      `(${boot.phoneKintoneUser.code}) and to LINE as this user. / スマホのブラウザ（別ウィンドウ）で開きました。`;
+  }
+}
+
+/** A tap on a button or quick reply, as the LINE app handles it. */
 async function tap(action: FlexAction): Promise<void> {
+  if (action.type === "message" && action.text) {
+    await say(action.text);
+    return;
+  }
   if (action.type === "postback") {
     await fetch("/playground/api/tap", {
       method: "POST",
@@ -124,6 +167,8 @@ async function tap(action: FlexAction): Promise<void> {
     if (url.origin === location.origin && url.pathname.startsWith("/k/")) {
       const record = /record=(\d+)/.exec(url.hash)?.[1];
       frame.src = record ? `${url.pathname}?record=${record}` : url.pathname + url.search;
+    } else if (boot.phoneKintoneUser && url.pathname.endsWith("/connect/start")) {
+      openInPhoneBrowser(url);
     } else {
       window.open(url.href, "_blank", "noopener");
     }
@@ -192,11 +237,7 @@ sayForm.addEventListener("submit", (event) => {
   const text = sayInput.value.trim();
   if (!text) return;
   sayInput.value = "";
-  void fetch("/playground/api/say", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ text }),
-  }).then(() => pollChat());
+  void say(text);
 });
 
 const frameLinks = [...document.querySelectorAll<HTMLAnchorElement>("[data-frame-link]")];
