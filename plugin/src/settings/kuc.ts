@@ -7,10 +7,11 @@ import { Checkbox } from "kintone-ui-component/lib/checkbox";
 import { Dropdown } from "kintone-ui-component/lib/dropdown";
 import { MultiChoice } from "kintone-ui-component/lib/multichoice";
 import { Notification } from "kintone-ui-component/lib/notification";
+import { RadioButton } from "kintone-ui-component/lib/radio-button";
 import { Text } from "kintone-ui-component/lib/text";
 import { TextArea } from "kintone-ui-component/lib/textarea";
 
-export { Button, Checkbox, Dropdown, MultiChoice, Notification, Text, TextArea };
+export { Button, Checkbox, Dropdown, MultiChoice, Notification, RadioButton, Text, TextArea };
 
 type ValueDetail<T> = { value?: T };
 

@@ -21,6 +21,7 @@ import {
   writeBackSetFields,
 } from "./field-types";
 import { moveItem, renameKey } from "./field-checks";
+import { renderButtonAction, renderUserRecipients } from "./approval-editor";
 import { Button, Checkbox, Dropdown, MultiChoice, Text, TextArea, onValue } from "./kuc";
 import type { SettingsMessages } from "./settings-messages";
 import { renderTriggerEditor } from "./trigger-editor";
@@ -37,6 +38,8 @@ export interface EditorContext {
   sampleNote: string;
   actions: ProcessAction[];
   statuses: string[];
+  /** The app's process management is on: records have assignees, buttons may take its actions. */
+  processEnabled: boolean;
   messages: SettingsMessages;
   /** The admin's kintone language (the trigger editor's texts). */
   language: string;
@@ -412,6 +415,28 @@ function renderButtonEditor(rule: Rule, index: number, ruleIndex: number, ctx: E
     ctx.changed();
   }, ["input"]);
 
+  const remove = new Button({ className: "kline-button-remove", text: m.removeButton, type: "normal" });
+  remove.addEventListener("click", () => {
+    rule.buttons.splice(index, 1);
+    ctx.restructure();
+  });
+  const head = document.createElement("h4");
+  head.className = "kline-button-head";
+  head.textContent = m.buttonN(index + 1);
+  const card = div("kline-button-editor",
+    head,
+    div("kline-row", id, label, remove),
+    div("kline-row", reply),
+    // Write into the record (below), or take a process step as the tapping user: approval-editor.ts.
+    renderButtonAction(button, path, ctx, () => renderWriteBackControls(button, path, ctx)),
+    errorLine(ctx, path));
+  card.setAttribute("data-path", path);
+  return card;
+}
+
+/** What a tap writes into the record: fields to set, the time, the LINE name, a comment. */
+function renderWriteBackControls(button: RuleButton, path: string, ctx: EditorContext): HTMLElement {
+  const m = ctx.messages;
   const writeBack = (): NonNullable<RuleButton["writeBack"]> => (button.writeBack ??= {});
   const tidyWriteBack = (): void => {
     const wb = button.writeBack;
@@ -457,25 +482,11 @@ function renderButtonEditor(rule: Rule, index: number, ruleIndex: number, ctx: E
     ctx.changed();
   }, ["input"]);
 
-  const remove = new Button({ className: "kline-button-remove", text: m.removeButton, type: "normal" });
-  remove.addEventListener("click", () => {
-    rule.buttons.splice(index, 1);
-    ctx.restructure();
-  });
-  const head = document.createElement("h4");
-  head.className = "kline-button-head";
-  head.textContent = m.buttonN(index + 1);
-  const card = div("kline-button-editor",
-    head,
-    div("kline-row", id, label, remove),
-    div("kline-row", reply),
+  return div("kline-write-back",
     setPairs,
     div("kline-row", timestamp, user),
     div("kline-row", comment),
-    errorLine(ctx, `${path}.writeBack`),
-    errorLine(ctx, path));
-  card.setAttribute("data-path", path);
-  return card;
+    errorLine(ctx, `${path}.writeBack`));
 }
 
 /** Renders rule `ruleIndex`; `preview` is the element the page fills with the message preview. */
@@ -628,6 +639,7 @@ export function renderRuleEditor(rule: Rule, ruleIndex: number, ctx: EditorConte
     errorLine(ctx, `${path}.when`),
     heading(m.recipients),
     div("kline-row", recipientFieldPicker, recipientIds),
+    renderUserRecipients(rule, ruleIndex, ctx),
     errorLine(ctx, `${path}.recipients`),
     heading(m.message),
     div("kline-row", title),

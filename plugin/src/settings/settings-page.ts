@@ -25,6 +25,7 @@ import { currentAuthorization, settingsRelayClient } from "./settings-relay";
 import { reminderPreviewChange } from "./trigger-editor";
 import { renderWebhookNote } from "./webhook-note";
 import { offerUndo, refreshProblemSummary, showUpdateAppReminder } from "./admin-notices";
+import { renderApprovalNote } from "./approval-note";
 import { renderTestMessagePanel } from "./test-message-panel";
 import { mountSettingsTabs } from "./settings-tabs";
 import type { RelayClient } from "../relay-client";
@@ -36,6 +37,8 @@ interface AppSettings {
   fields: FieldProperties;
   actions: ProcessAction[];
   statuses: string[];
+  /** Process management is on (records have assignees; buttons may take actions). */
+  processEnabled: boolean;
   sample: KintoneRecord;
   /** The sample is the app's newest record (not made up). */
   sampleIsRecord: boolean;
@@ -74,6 +77,7 @@ async function loadAppSettings(host: SettingsHost, appId: number): Promise<AppSe
     fields: form.properties,
     actions: status.actions ?? [],
     statuses,
+    processEnabled: status.enable === true,
     sample: sample ?? synthesizeRecord(form.properties),
     sampleIsRecord: sample !== undefined,
   };
@@ -235,7 +239,9 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
     status.textContent = message;
   });
   const addRule = new Button({ className: "kline-rule-add", text: m.addRule });
-  rulesSection.append(ruleCards, rulesError, addRule);
+  // Rules that reach kintone users need their LINE connection: what the admin should know.
+  const approvalNote = renderApprovalNote(host.language);
+  rulesSection.append(ruleCards, rulesError, approvalNote.section, addRule);
   root.append(rulesSection);
   // The kintone webhook: the URL to paste, which triggers to tick, which rules it serves.
   const webhookNote = renderWebhookNote(host.language);
@@ -264,6 +270,7 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
     sampleNote: app.sampleIsRecord ? m.previewSampleRecord(String(app.sample.$id?.value ?? "")) : m.previewSampleMadeUp,
     actions: app.actions,
     statuses: app.statuses,
+    processEnabled: app.processEnabled,
     messages: m,
     language: host.language,
     errors,
@@ -368,6 +375,7 @@ export async function startSettingsPage(host: SettingsHost, root: HTMLElement): 
     });
     refreshProblemSummary(summary, root, m);
     webhookNote.update(validateRelayUrl(relayUrl.value ?? "") ? "" : (relayUrl.value ?? ""), draft.rules);
+    approvalNote.update(draft.rules);
     return result.ok && problems.length === 0 && misfits.length === 0;
   }
 
