@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { transactionsOf } from "./sqlite-transactions.js";
 import {
   stepStands,
   STEP_CHANGE_COLUMNS,
@@ -70,6 +71,16 @@ export const SQLITE_APPROVALS_PRUNE_STEPS: readonly string[] = [
 export class SqliteApprovalStore implements ApprovalStore {
   constructor(private readonly db: Database.Database) {}
 
+  /** A transaction on this connection (see sqlite-transactions.ts). */
+  private inTransaction<T>(work: () => T): T {
+    return transactionsOf(this.db).run(work);
+  }
+
+  /** An IMMEDIATE transaction on this connection (see sqlite-transactions.ts). */
+  private inImmediateTransaction<T>(work: () => T): T {
+    return transactionsOf(this.db).immediate(work);
+  }
+
   private readonly statements = new Map<string, Database.Statement>();
 
   private sql(text: string): Database.Statement {
@@ -87,9 +98,9 @@ export class SqliteApprovalStore implements ApprovalStore {
       `INSERT INTO delivery_recipient_users (delivery_id, line_user_id, kintone_user_code, created_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (delivery_id, line_user_id) DO NOTHING`,
     );
-    this.db.transaction(() => {
+    this.inTransaction(() => {
       for (const row of rows) insert.run(row.deliveryId, row.lineUserId, row.kintoneUserCode, now);
-    })();
+    });
   }
 
   async recipientUser(deliveryId: string, lineUserId: string): Promise<string | undefined> {
@@ -100,7 +111,7 @@ export class SqliteApprovalStore implements ApprovalStore {
   }
 
   async claimStep(claim: ApprovalStepClaim, now: number): Promise<{ first: boolean; step: ApprovalStepRow }> {
-    return this.db.transaction(() => {
+    return this.inImmediateTransaction(() => {
       const existing = this.byKey(claim);
       if (existing && stepStands(existing)) return { first: false, step: existing };
       if (existing) this.sql(`DELETE FROM approval_steps WHERE id = ?`).run(existing.id);
@@ -132,7 +143,7 @@ export class SqliteApprovalStore implements ApprovalStore {
         now,
       );
       return { first: true, step: this.byId(claim.id) as ApprovalStepRow };
-    }).immediate();
+    });
   }
 
   async getStep(key: ApprovalStepKey): Promise<ApprovalStepRow | undefined> {

@@ -41,6 +41,7 @@ import { LeaseLostError } from "./relay-store.js";
 import { MIGRATIONS } from "./sqlite-schema.js";
 import { registerRuleSetHash, ruleSetHash } from "./rule-set-hash.js";
 import { startSqliteInboxWriter, type InboxWriter } from "./sqlite-inbox-writer.js";
+import { transactionsOf } from "./sqlite-transactions.js";
 import { capAtLineLimitIn, pushUsageIn, releasePushIn, reservePushIn } from "./sqlite-push-budget.js";
 import { SQLITE_USER_LINKS_PRUNE_STEPS, SqliteUserLinkStore } from "./sqlite-user-links.js";
 import { SQLITE_APPROVALS_PRUNE_STEPS, SqliteApprovalStore } from "./sqlite-approvals.js";
@@ -374,6 +375,16 @@ export class SqliteStore implements RelayStore {
   }
 
   private readonly statements = new Map<string, Database.Statement>();
+
+  /** A transaction on this connection (see sqlite-transactions.ts). */
+  protected inTransaction<T>(work: () => T): T {
+    return transactionsOf(this.db).run(work);
+  }
+
+  /** An IMMEDIATE transaction on this connection (see sqlite-transactions.ts). */
+  protected inImmediateTransaction<T>(work: () => T): T {
+    return transactionsOf(this.db).immediate(work);
+  }
   private readonly relaxBookkeeping: boolean;
   readonly userLinks: SqliteUserLinkStore;
   readonly approvals: SqliteApprovalStore;
@@ -384,10 +395,10 @@ export class SqliteStore implements RelayStore {
    * SQLite takes the level only between transactions, so it is set around this one.
    */
   protected bookkeeping<T>(work: () => T): T {
-    if (!this.relaxBookkeeping) return this.db.transaction(work).immediate();
+    if (!this.relaxBookkeeping) return this.inImmediateTransaction(work);
     this.sql("PRAGMA synchronous = NORMAL").run();
     try {
-      return this.db.transaction(work).immediate();
+      return this.inImmediateTransaction(work);
     } finally {
       this.sql("PRAGMA synchronous = FULL").run();
     }
@@ -417,7 +428,7 @@ export class SqliteStore implements RelayStore {
       outcomes = this.bookkeeping(() =>
         pieces.map((piece) => {
           try {
-            return { ok: true as const, value: this.db.transaction(piece.work)() };
+            return { ok: true as const, value: this.inTransaction(piece.work) };
           } catch (error) {
             return { ok: false as const, error };
           }
@@ -494,12 +505,12 @@ export class SqliteStore implements RelayStore {
     // writer's connection commits concurrently. A deferred one would fail with SQLITE_BUSY when
     // upgrading its read to a write (SQLite cannot wait there); IMMEDIATE takes the write lock
     // first, waiting through busy_timeout for at most one inbox commit.
-    return this.db.transaction((): EnqueueResult => {
+    return this.inImmediateTransaction((): EnqueueResult => {
       const existing = this.sql(`SELECT id FROM notifications WHERE dedup_key = ? AND state = 'pending'`)
         .get(dedupKey) as { id: string } | undefined;
       if (existing) return { id: existing.id, duplicate: true };
       return { id: this.insertNotification(input, dedupKey, now), duplicate: false };
-    }).immediate();
+    });
   }
 
   /** The notification row and its job; the caller holds the transaction. */
@@ -544,11 +555,11 @@ export class SqliteStore implements RelayStore {
     detail: string,
     now: number,
   ): Promise<void> {
-    this.db.transaction(() => {
+    this.inTransaction(() => {
       this.sql(`UPDATE notifications SET state = ?, detail = ?, updated_at = ? WHERE id = ? AND state = 'pending'`)
         .run(state, detail, now, id);
       this.completeJob(job);
-    })();
+    });
   }
 
   async dispatchNotification(
@@ -576,7 +587,7 @@ export class SqliteStore implements RelayStore {
     now: number,
     notified: NotifiedTransitionClaim[],
   ): void {
-    this.db.transaction(() => {
+    this.inTransaction(() => {
       const changed = this.sql(`UPDATE notifications SET state = 'dispatched', detail = ?, updated_at = ? WHERE id = ? AND state = 'pending'`)
         .run(`${deliveries.length} deliveries, ${skipped.length} recipients skipped`, now, id).changes;
       this.completeJob(job);
@@ -631,7 +642,7 @@ export class SqliteStore implements RelayStore {
               ).run(claim.revision, claim.status, id, now, notification.app_id, notification.record_id, claim.ruleId, claim.replaces).changes;
         if (recorded === 0) throw new NotifiedTransitionConflict();
       }
-    })();
+    });
   }
 
   async listNotifiedTransitions(appId: string, recordId: string): Promise<NotifiedTransition[]> {
@@ -654,14 +665,14 @@ export class SqliteStore implements RelayStore {
   }
 
   async finishDelivery(job: JobLease, id: string, state: "sent" | "failed", detail: string | null, now: number): Promise<void> {
-    this.db.transaction(() => {
+    this.inTransaction(() => {
       this.sql(`UPDATE deliveries SET state = ?, detail = ?, updated_at = ? WHERE id = ? AND state = 'pending'`)
         .run(state, detail, now, id);
       this.sql(`UPDATE recipients SET state = ?, detail = ? WHERE delivery_id = ? AND state = 'pending'`)
         .run(state, detail, id);
       if (state === "failed") releasePushIn((text) => this.sql(text), id);
       this.completeJob(job);
-    })();
+    });
   }
 
   async reservePush(job: JobLease, deliveryId: string, month: string, cap: number | null, now: number): Promise<PushReservation> {
@@ -811,7 +822,7 @@ export class SqliteStore implements RelayStore {
   }
 
   async deadLetterJob(lease: JobLease, error: string, now: number): Promise<DeadLetterRow> {
-    return this.db.transaction((): DeadLetterRow => {
+    return this.inImmediateTransaction((): DeadLetterRow => {
       this.assertHeld(lease);
       const jobId = lease.id;
       const job = this.sql(`SELECT id, kind, ref_id, attempts, first_failed_at FROM jobs WHERE id = ?`).get(jobId) as
@@ -849,7 +860,7 @@ export class SqliteStore implements RelayStore {
          VALUES (@id, @job_id, @kind, @ref_id, @app_id, @record_id, @error, @attempts, @first_failed_at, @dead_at, @retried_at)`,
       ).run(row);
       return toDeadLetter(row);
-    }).immediate();
+    });
   }
 
   async listDeadLetters(limit = 500): Promise<DeadLetterRow[]> {
@@ -866,7 +877,7 @@ export class SqliteStore implements RelayStore {
     id: string,
     now: number,
   ): Promise<{ ok: true; jobId: string } | { ok: false; reason: "not_found" | "already_retried" | "conflict" }> {
-    return this.db.transaction(() => {
+    return this.inImmediateTransaction(() => {
       const letter = this.sql(`SELECT * FROM dead_letters WHERE id = ?`).get(id) as DeadLetterDbRow | undefined;
       if (!letter) return { ok: false, reason: "not_found" } as const;
       if (letter.retried_at !== null) return { ok: false, reason: "already_retried" } as const;
@@ -889,7 +900,7 @@ export class SqliteStore implements RelayStore {
       const jobId = changed === 1 ? letter.job_id : this.insertJob(letter.kind, letter.ref_id, now);
       this.sql(`UPDATE dead_letters SET retried_at = ? WHERE id = ?`).run(now, id);
       return { ok: true, jobId } as const;
-    }).immediate();
+    });
   }
 
   /** One relay process per database file: whatever is running was left by a process that is gone. */
@@ -901,7 +912,7 @@ export class SqliteStore implements RelayStore {
     // The writer thread when it runs (same SQL, its own connection); this connection otherwise
     // (":memory:", or the writer died: durability is the same, only the event loop waits).
     if (this.inbox?.available) return this.inbox.write(events, now);
-    return this.db.transaction(() => {
+    return this.inTransaction(() => {
       const insert = this.sql(
         `INSERT OR IGNORE INTO webhook_events (event_id, type, source_key, timestamp, received_at, redelivery, body)
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -918,7 +929,7 @@ export class SqliteStore implements RelayStore {
         insertJob.run(newId("j"), event.eventId, now, event.sourceKey, event.timestamp, now);
       }
       return { stored, duplicates: events.length - stored };
-    })();
+    });
   }
 
   async getWebhookEvent(eventId: string): Promise<WebhookEventRow | undefined> {
@@ -971,7 +982,7 @@ export class SqliteStore implements RelayStore {
   }
 
   async claimAcknowledgement(key: AcknowledgementKey, eventId: string, tappedAt: number, effects: string) {
-    return this.db.transaction(() => {
+    return this.inTransaction(() => {
       const first =
         this.sql(
             `INSERT OR IGNORE INTO acknowledgements (delivery_id, user_id, button_id, event_id, tapped_at, state, effects)
@@ -983,7 +994,7 @@ export class SqliteStore implements RelayStore {
         .run(effects, key.deliveryId, key.userId, key.buttonId);
       const ack = this.readAcknowledgements(`delivery_id = ? AND user_id = ? AND button_id = ?`, [key.deliveryId, key.userId, key.buttonId])[0] as AcknowledgementRow;
       return { first, ack };
-    })();
+    });
   }
 
   async markAcknowledgementCommenting(key: AcknowledgementKey, now: number): Promise<void> {
@@ -1112,7 +1123,7 @@ export class SqliteStore implements RelayStore {
   }
 
   async claimLinkCode(code: string, userId: string, eventId: string, now: number): Promise<LinkCodeRow | undefined> {
-    return this.db.transaction(() => {
+    return this.inTransaction(() => {
       // used_event: who holds it; used_at: when its write landed (spent). A holder whose event is
       // no longer pending ended without landing the write, so its claim has lapsed.
       const changed = this.sql(
@@ -1140,7 +1151,7 @@ export class SqliteStore implements RelayStore {
         expiresAt: row.expires_at,
         usedBy: row.used_by,
       };
-    })();
+    });
   }
 
   async completeLinkCode(code: string, eventId: string, now: number): Promise<void> {
@@ -1158,7 +1169,7 @@ export class SqliteStore implements RelayStore {
 
   async saveAppRules(appId: string, rules: string, now: number): Promise<{ version: number; changed: boolean }> {
     const hash = ruleSetHash(rules);
-    return this.db.transaction(() => {
+    return this.inImmediateTransaction(() => {
       const current = this.sql(`SELECT version, hash FROM app_rule_versions WHERE app_id = ? ORDER BY version DESC LIMIT 1`)
         .get(appId) as { version: number; hash: string } | undefined;
       if (current?.hash === hash) return { version: current.version, changed: false };
@@ -1166,7 +1177,7 @@ export class SqliteStore implements RelayStore {
       const version = (current?.version ?? 0) + 1;
       this.sql(`INSERT INTO app_rule_versions (app_id, version, hash, created_at) VALUES (?, ?, ?, ?)`).run(appId, version, hash, now);
       return { version, changed: true };
-    }).immediate();
+    });
   }
 
   async getAppRules(appId: string): Promise<AppRulesRow | undefined> {
@@ -1202,7 +1213,7 @@ export class SqliteStore implements RelayStore {
     now: number,
     notification?: { input: NotificationInput; dedupKey: string },
   ): Promise<{ duplicate: boolean; notificationId?: string }> {
-    return this.db.transaction((): { duplicate: boolean; notificationId?: string } => {
+    return this.inImmediateTransaction((): { duplicate: boolean; notificationId?: string } => {
       const inserted = this.sql(
         `INSERT OR IGNORE INTO kintone_webhooks (id, type, app_id, record_id, body, received_at, outcome) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ).run(receipt.id, receipt.type, receipt.appId, receipt.recordId, receipt.body, now, receipt.outcome).changes;
@@ -1214,7 +1225,7 @@ export class SqliteStore implements RelayStore {
       const notificationId = pending?.id ?? this.insertNotification(notification.input, notification.dedupKey, now);
       this.sql(`UPDATE kintone_webhooks SET notification_id = ? WHERE id = ?`).run(notificationId, receipt.id);
       return { duplicate: false, notificationId };
-    }).immediate();
+    });
   }
 
   async recordStatusSeen(appId: string, recordId: string, revision: number, status: string, now: number): Promise<void> {
@@ -1241,7 +1252,7 @@ export class SqliteStore implements RelayStore {
     reminders: ReminderPlan[],
     now: number,
   ): Promise<{ claimed: boolean; enqueued: number }> {
-    return this.db.transaction((): { claimed: boolean; enqueued: number } => {
+    return this.inImmediateTransaction((): { claimed: boolean; enqueued: number } => {
       const claimed = this.sql(`INSERT OR IGNORE INTO reminder_runs (app_id, rule_id, day, ran_at, enqueued) VALUES (?, ?, ?, ?, 0)`)
         .run(appId, ruleId, day, now).changes;
       if (claimed === 0) return { claimed: false, enqueued: 0 };
@@ -1258,7 +1269,7 @@ export class SqliteStore implements RelayStore {
       }
       this.sql(`UPDATE reminder_runs SET enqueued = ? WHERE app_id = ? AND rule_id = ? AND day = ?`).run(enqueued, appId, ruleId, day);
       return { claimed: true, enqueued };
-    }).immediate();
+    });
   }
 
   private lastWriteCheck: { at: number; result: StoreWritable } | undefined;

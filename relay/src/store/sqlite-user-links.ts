@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { transactionsOf } from "./sqlite-transactions.js";
 import {
   asRefusal,
   nonceOutcome,
@@ -107,6 +108,16 @@ const toUserLink = (row: Omit<LinkDbRow, "refresh_token_sealed">): UserLink => (
 export class SqliteUserLinkStore implements UserLinkStore {
   constructor(private readonly db: Database.Database) {}
 
+  /** A transaction on this connection (see sqlite-transactions.ts). */
+  private inTransaction<T>(work: () => T): T {
+    return transactionsOf(this.db).run(work);
+  }
+
+  /** An IMMEDIATE transaction on this connection (see sqlite-transactions.ts). */
+  private inImmediateTransaction<T>(work: () => T): T {
+    return transactionsOf(this.db).immediate(work);
+  }
+
   private readonly statements = new Map<string, Database.Statement>();
 
   private sql(text: string): Database.Statement {
@@ -190,7 +201,7 @@ export class SqliteUserLinkStore implements UserLinkStore {
   }
 
   async completePendingLink(nonceHash: string, lineUserId: string, result: "ok" | "failed", eventId: string, now: number): Promise<CompleteLinkResult> {
-    return this.db.transaction((): CompleteLinkResult => {
+    return this.inImmediateTransaction((): CompleteLinkResult => {
       const nonce = this.sql(
         `SELECT line_user_id, kintone_user_code, kintone_user_name, refresh_token_sealed, expires_at, used_at, used_by_event, outcome
          FROM connect_nonces WHERE nonce_hash = ?`,
@@ -218,6 +229,6 @@ export class SqliteUserLinkStore implements UserLinkStore {
         ok: true,
         link: { kintoneUserCode: nonce.kintone_user_code, kintoneUserName: nonce.kintone_user_name, lineUserId: nonce.line_user_id, linkedAt: now, state: "active" },
       };
-    }).immediate();
+    });
   }
 }
