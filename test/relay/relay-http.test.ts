@@ -107,30 +107,26 @@ describe("body limits (Hono's bodyLimit)", () => {
     expect(storedNotifications()).toEqual({ n: 0 });
   });
 
-  it("cuts an endless chunked body at the limit: 413 arrives while the client is still sending", async () => {
-    const chunk = "x".repeat(16 * 1024);
-    const cap = 64 * 1024 * 1024;
-    const result = await new Promise<{ status: number; body: string; sent: number }>((resolve, reject) => {
+  /** Writes an endless chunked body (respecting backpressure) until the relay answers. */
+  const sendEndless = (path: string, headers: Record<string, string>) =>
+    new Promise<{ status: number; body: string; sent: number; connection: string | undefined }>((resolve, reject) => {
+      const chunk = "x".repeat(16 * 1024);
       let sent = 0;
       let answered = false;
-      const req = request(
-        `${server.url}/v1/notifications`,
-        { method: "POST", headers: { authorization: `Bearer ${NEW_SECRET}`, "content-type": "application/json" } },
-        (res) => {
-          answered = true;
-          let body = "";
-          res.on("data", (data: Buffer) => (body += data.toString()));
-          res.on("end", () => {
-            req.destroy();
-            resolve({ status: res.statusCode ?? 0, body, sent });
-          });
-        },
-      );
+      const req = request(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers } }, (res) => {
+        answered = true;
+        let body = "";
+        res.on("data", (data: Buffer) => (body += data.toString()));
+        res.on("end", () => {
+          req.destroy();
+          resolve({ status: res.statusCode ?? 0, body, sent, connection: res.headers.connection });
+        });
+      });
       req.on("error", (error) => (answered ? undefined : reject(error)));
-      // No Content-Length: Node sends it chunked. Keep writing (respecting backpressure) until the
-      // relay answers; a relay that buffered whole bodies would never answer before `cap`.
+      // No Content-Length: Node sends it chunked. A relay that buffered whole bodies would never
+      // answer before ENDLESS_CAP.
       const pump = () => {
-        while (!answered && sent < cap) {
+        while (!answered && sent < ENDLESS_CAP) {
           sent += chunk.length;
           if (!req.write(chunk)) {
             req.once("drain", pump);
@@ -141,10 +137,22 @@ describe("body limits (Hono's bodyLimit)", () => {
       };
       pump();
     });
+  const ENDLESS_CAP = 64 * 1024 * 1024;
+
+  it("cuts an endless chunked body at the limit: 413 arrives while the client is still sending", async () => {
+    const result = await sendEndless("/v1/notifications", { authorization: `Bearer ${NEW_SECRET}` });
     expect(result.status).toBe(413);
     expect(JSON.parse(result.body)).toEqual({ error: { code: "payload_too_large", message: "the request body is larger than 64 KB" } });
-    expect(result.sent).toBeLessThan(cap);
+    expect(result.sent).toBeLessThan(ENDLESS_CAP);
     expect(storedNotifications()).toEqual({ n: 0 });
+  });
+
+  it("the webhook (read from Node's stream, not through Hono) cuts an endless chunked body at 1 MB the same way, and closes the connection", async () => {
+    const result = await sendEndless("/line/webhook", { "x-line-signature": "not-the-signature" });
+    expect(result.status).toBe(413);
+    expect(JSON.parse(result.body)).toEqual({ error: { code: "payload_too_large", message: "the request body is larger than 1024 KB" } });
+    expect(result.sent).toBeLessThan(ENDLESS_CAP);
+    expect(result.connection).toBe("close");
   });
 
   it("the webhook takes up to 1 MB: a signed-size body under it reaches the signature check, one over it is 413", async () => {

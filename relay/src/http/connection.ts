@@ -2,7 +2,7 @@ import { IncomingMessage, ServerResponse } from "node:http";
 import type { Context } from "hono";
 
 /** The node request and response behind a Hono context, when served by @hono/node-server (not in `app.request()`). */
-function nodeBindings(c: Context): { incoming: IncomingMessage; outgoing: ServerResponse } | undefined {
+export function nodeBindings(c: Context): { incoming: IncomingMessage; outgoing: ServerResponse } | undefined {
   const env: unknown = c.env;
   if (typeof env !== "object" || env === null || !("incoming" in env) || !("outgoing" in env)) return undefined;
   const { incoming, outgoing } = env;

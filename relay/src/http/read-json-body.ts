@@ -29,6 +29,11 @@ const bodyTimeout = (c: Context, why: string) => {
  * gets 408 and its connection is closed, so neither the socket nor what it sent so far is kept.
  */
 export async function readBodyBytes(c: Context, timeouts: BodyTimeouts = DEFAULT_BODY_TIMEOUTS): Promise<Uint8Array> {
+  return (await readWebBody(c, timeouts, Infinity)) as Uint8Array;
+}
+
+/** readBodyBytes, stopping with "too_large" as soon as more than `maxBytes` arrived. */
+export async function readWebBody(c: Context, timeouts: BodyTimeouts, maxBytes: number): Promise<Uint8Array | "too_large"> {
   const body = c.req.raw.body;
   if (!body) return new Uint8Array(0);
   const reader = body.getReader();
@@ -49,8 +54,12 @@ export async function readBodyBytes(c: Context, timeouts: BodyTimeouts = DEFAULT
         throw bodyTimeout(c, Date.now() >= deadline ? `took longer than ${timeouts.totalMs / 1000} s` : `stalled for ${timeouts.idleMs / 1000} s`);
       }
       if (next.done) break;
-      chunks.push(next.value);
       size += next.value.byteLength;
+      if (size > maxBytes) {
+        void reader.cancel().catch(() => undefined);
+        return "too_large";
+      }
+      chunks.push(next.value);
     }
   } finally {
     clearTimeout(timer);

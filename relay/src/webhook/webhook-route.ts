@@ -1,9 +1,8 @@
 import { Hono } from "hono";
 import type { Clock } from "../clock.js";
 import { admitBodyWithin } from "../http/body-budget.js";
-import { limitBody } from "../http/body-limit.js";
 import { HttpError } from "../http/http-error.js";
-import { readBodyBytes } from "../http/read-json-body.js";
+import { readBodyWithin } from "../http/read-body-within.js";
 import type { Logger } from "../logger.js";
 import type { InboundEvent, RelayStore } from "../store/relay-store.js";
 import { createInboxBatcher } from "./inbox-batcher.js";
@@ -11,6 +10,7 @@ import { isValidLineSignature } from "./verify-signature.js";
 import { sourceKeyOf, webhookBodySchema } from "./webhook-body.js";
 
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
+const utf8 = new TextDecoder();
 
 /**
  * Anyone can open the webhook: the bytes of all webhook bodies in flight share 48 MB (a 1 MB
@@ -30,15 +30,15 @@ export const WEBHOOK_BODY_BUDGET = {
  */
 export function webhookRoute(deps: { channelSecret: string; store: RelayStore; clock: Clock; logger: Logger; onStored: () => void }) {
   const inbox = createInboxBatcher(deps.store, deps.clock.now);
-  return new Hono().post("/", admitBodyWithin(WEBHOOK_BODY_BUDGET), limitBody(WEBHOOK_BODY_LIMIT), async (c) => {
-    const raw = await readBodyBytes(c);
+  return new Hono().post("/", admitBodyWithin(WEBHOOK_BODY_BUDGET), async (c) => {
+    const raw = await readBodyWithin(c, WEBHOOK_BODY_LIMIT);
     if (!isValidLineSignature(deps.channelSecret, raw, c.req.header("x-line-signature"))) {
       deps.logger.warn("webhook refused: missing or wrong x-line-signature", { bytes: raw.byteLength });
       throw new HttpError(401, "bad_signature", "missing or wrong x-line-signature");
     }
     let json: unknown;
     try {
-      json = JSON.parse(new TextDecoder().decode(raw));
+      json = JSON.parse(utf8.decode(raw));
     } catch (error) {
       throw new HttpError(400, "invalid_json", `webhook body is not JSON: ${(error as Error).message}`);
     }
