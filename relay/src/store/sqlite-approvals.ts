@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { transactionsOf } from "./sqlite-transactions.js";
+import { lockingWrites } from "./sqlite-write-lock.js";
 import {
   stepStands,
   STEP_CHANGE_COLUMNS,
@@ -86,7 +87,7 @@ export class SqliteApprovalStore implements ApprovalStore {
   private sql(text: string): Database.Statement {
     let statement = this.statements.get(text);
     if (!statement) {
-      statement = this.db.prepare(text);
+      statement = lockingWrites(this.db, this.db.prepare(text));
       this.statements.set(text, statement);
     }
     return statement;

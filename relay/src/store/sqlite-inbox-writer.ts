@@ -35,6 +35,8 @@ export interface InboxWriterOptions {
   busyTimeoutMs?: number;
   /** Commits between the writer's own PASSIVE checkpoints (see WORKER_SOURCE). */
   checkpointEvery?: number;
+  /** The main connection's write lock (sqlite-write-lock.ts), taken around each commit. */
+  writeLock?: SharedArrayBuffer;
 }
 
 /*
@@ -83,7 +85,28 @@ function store(write) {
   }
   return stored;
 }
-const commitGroup = db.transaction((writes) => writes.map(store));
+const commitGroupUnlocked = db.transaction((writes) => writes.map(store));
+// The write lock shared with the main connection (sqlite-write-lock.ts: same word, same protocol).
+const word = workerData.writeLock ? new Int32Array(workerData.writeLock) : undefined;
+function acquire() {
+  const deadline = Date.now() + 5000;
+  while (Atomics.compareExchange(word, 0, 0, 1) !== 0) {
+    const left = deadline - Date.now();
+    if (left <= 0) return false;
+    Atomics.wait(word, 0, 1, left);
+  }
+  return true;
+}
+const commitGroup = {
+  immediate(writes) {
+    const held = word ? acquire() : false;
+    try {
+      return commitGroupUnlocked.immediate(writes);
+    } finally {
+      if (held) { Atomics.store(word, 0, 0); Atomics.notify(word, 0, 1); }
+    }
+  },
+};
 const failure = (error) => ({ message: String(error && error.message), code: error && error.code });
 let commits = 0;
 function commit(writes) {
@@ -151,6 +174,7 @@ export function startSqliteInboxWriter(file: string, options: InboxWriterOptions
       synchronous: options.synchronous ?? "FULL",
       busyTimeoutMs: options.busyTimeoutMs ?? 5000,
       checkpointEvery: options.checkpointEvery ?? 100,
+      writeLock: options.writeLock,
       driver: createRequire(import.meta.url).resolve("better-sqlite3"),
     },
   });

@@ -42,6 +42,7 @@ import { MIGRATIONS } from "./sqlite-schema.js";
 import { registerRuleSetHash, ruleSetHash } from "./rule-set-hash.js";
 import { startSqliteInboxWriter, type InboxWriter } from "./sqlite-inbox-writer.js";
 import { transactionsOf } from "./sqlite-transactions.js";
+import { createWriteLock, guardWrites, lockingWrites } from "./sqlite-write-lock.js";
 import { capAtLineLimitIn, pushUsageIn, releasePushIn, reservePushIn } from "./sqlite-push-budget.js";
 import { SQLITE_USER_LINKS_PRUNE_STEPS, SqliteUserLinkStore } from "./sqlite-user-links.js";
 import { SQLITE_APPROVALS_PRUNE_STEPS, SqliteApprovalStore } from "./sqlite-approvals.js";
@@ -90,10 +91,13 @@ export function openSqliteStore(dataDir: string, options: { synchronous?: "FULL"
   }
   if (dataDir === ":memory:") return new SqliteStore(db);
   const file = join(dataDir, "relay.sqlite");
-  const checkpointer = startCheckpointer(file);
+  // One writer at a time, handed over without the busy handler's sleeps (sqlite-write-lock.ts).
+  const writeLock = createWriteLock();
+  guardWrites(db, writeLock);
+  const checkpointer = startCheckpointer(file, writeLock.buffer);
   db.pragma("wal_autocheckpoint = 0");
   // Started after the migrations: the writer prepares its statements against the final schema.
-  const inbox = startSqliteInboxWriter(file, { synchronous: options.synchronous ?? "FULL" });
+  const inbox = startSqliteInboxWriter(file, { synchronous: options.synchronous ?? "FULL", writeLock: writeLock.buffer });
   return new SqliteStore(db, checkpointer, inbox);
 }
 
@@ -160,7 +164,7 @@ function openFailureReason(code: string): string | undefined {
  * left after it, a RESTART follows: the frames PASSIVE copied are not copied again, so writers
  * wait only for the tail and one fsync, and the next commit writes the log from its start.
  */
-function startCheckpointer(file: string, intervalMs = 1000, restartFrames = 4096): Worker {
+function startCheckpointer(file: string, writeLock: SharedArrayBuffer, intervalMs = 1000, restartFrames = 4096): Worker {
   const worker = new Worker(
     `const { workerData, parentPort } = require("node:worker_threads");
      const Database = require(workerData.driver);
@@ -168,11 +172,17 @@ function startCheckpointer(file: string, intervalMs = 1000, restartFrames = 4096
      db.pragma("busy_timeout = 5000");
      const checkpoint = () => {
        const [passive] = db.pragma("wal_checkpoint(PASSIVE)");
-       if (passive && passive.log > workerData.restartFrames) db.pragma("wal_checkpoint(RESTART)");
+       if (passive && passive.log > workerData.restartFrames) {
+         // RESTART holds SQLite's write lock while it waits for readers: it takes the writers' lock first (sqlite-write-lock.ts).
+         const word = workerData.writeLock ? new Int32Array(workerData.writeLock) : undefined;
+         let held = false;
+         if (word) { const until = Date.now() + 5000; while (!(held = Atomics.compareExchange(word, 0, 0, 1) === 0) && Date.now() < until) Atomics.wait(word, 0, 1, until - Date.now()); }
+         try { db.pragma("wal_checkpoint(RESTART)"); } finally { if (held) { Atomics.store(word, 0, 0); Atomics.notify(word, 0, 1); } }
+       }
      };
      const timer = setInterval(() => { try { checkpoint(); } catch {} }, workerData.intervalMs);
      parentPort.on("message", () => { clearInterval(timer); try { db.pragma("wal_checkpoint(TRUNCATE)"); } catch {} db.close(); process.exit(0); });`,
-    { eval: true, workerData: { file, intervalMs, restartFrames, driver: createRequire(import.meta.url).resolve("better-sqlite3") } },
+    { eval: true, workerData: { file, writeLock, intervalMs, restartFrames, driver: createRequire(import.meta.url).resolve("better-sqlite3") } },
   );
   worker.unref();
   return worker;
@@ -445,7 +455,7 @@ export class SqliteStore implements RelayStore {
   protected sql(text: string): Database.Statement {
     let statement = this.statements.get(text);
     if (!statement) {
-      statement = this.db.prepare(text);
+      statement = lockingWrites(this.db, this.db.prepare(text));
       this.statements.set(text, statement);
     }
     return statement;

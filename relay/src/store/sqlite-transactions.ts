@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { writeLockOf } from "./sqlite-write-lock.js";
 
 /**
  * Transactions on one connection without building them each time: better-sqlite3's
@@ -21,9 +22,19 @@ export function transactionsOf(db: Database.Database): SqliteTransactions {
   let transactions = made.get(db);
   if (!transactions) {
     const wrapper = db.transaction((work: () => unknown) => work());
+    // The outermost transaction holds the connection's write lock, if it has one (sqlite-write-lock.ts).
+    const locked = <T>(begin: () => T): T => {
+      const lock = db.inTransaction ? undefined : writeLockOf(db);
+      const held = lock?.acquire() ?? false;
+      try {
+        return begin();
+      } finally {
+        if (held) lock?.release();
+      }
+    };
     transactions = {
-      run: <T>(work: () => T) => wrapper(work) as T,
-      immediate: <T>(work: () => T) => wrapper.immediate(work) as T,
+      run: <T>(work: () => T) => locked(() => wrapper(work) as T),
+      immediate: <T>(work: () => T) => locked(() => wrapper.immediate(work) as T),
     };
     made.set(db, transactions);
   }
