@@ -40,6 +40,7 @@ import { groupsRoute, linkCodesRoute } from "./webhook/link-codes-route.js";
 import { createWebhookEventHandler } from "./webhook/process-webhook-event.js";
 import { webhookRoute } from "./webhook/webhook-route.js";
 import { DEFAULT_MAX_UNFINISHED_JOBS, refuseWhenBacklogged } from "./worker/backlog-guard.js";
+import { createIngestPressure } from "./worker/ingest-pressure.js";
 import { createJobRunner, type JobRunner } from "./worker/job-runner.js";
 import { kintoneWebhookRoute } from "./kintone-webhook/kintone-webhook-route.js";
 import type { KintoneRecordQuery } from "./reminders/kintone-record-query.js";
@@ -97,7 +98,10 @@ export function createRelay(deps: RelayDeps): Relay {
   const retryBaseMs = deps.worker?.retryBaseMs;
   const hooks = deps.metrics?.hooks ?? NO_METRICS;
 
+  // The webhook's requests come first: under a burst the jobs hold back (worker/ingest-pressure.ts).
+  const ingest = createIngestPressure();
   const worker = createJobRunner({
+    yieldTo: ingest,
     store,
     clock,
     logger,
@@ -164,6 +168,10 @@ export function createRelay(deps: RelayDeps): Relay {
     return writable.ok ? c.json({ ok: true }) : c.json({ ok: false, error: { code: "store_unwritable", message: writable.message } }, 503);
   });
   const backlogGuard = refuseWhenBacklogged({ store, maxJobs: deps.worker?.maxUnfinishedJobs ?? DEFAULT_MAX_UNFINISHED_JOBS });
+  app.use("/line/webhook", (_c, next) => {
+    ingest.saw();
+    return next();
+  });
   app.use("/line/webhook", backlogGuard);
   app.route(
     "/line/webhook",

@@ -60,6 +60,11 @@ export interface JobRunnerOptions {
   retryBaseMs?: number;
   /** Told how long each run of a job took (relay_job_duration_seconds). */
   onJobRan?: (kind: JobKind, seconds: number) => void;
+  /**
+   * While it says `high()`, each lane runs at most one job (ingest-pressure.ts): answering LINE's
+   * webhook comes first. Absent: the lanes always use all their slots.
+   */
+  yieldTo?: { high(): boolean };
 }
 
 export interface JobRunner {
@@ -186,8 +191,10 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
         refill = false;
         for (const lane of lanes) {
           // The lane's free slots are filled by one claim (one transaction), not one claim each.
-          while (!stopped && lane.running.size < lane.slots) {
-            const free = lane.slots - lane.running.size;
+          while (!stopped) {
+            const slots = options.yieldTo?.high() ? 1 : lane.slots;
+            if (lane.running.size >= slots) break;
+            const free = slots - lane.running.size;
             const now = clock.now();
             await renewLeases(now);
             const jobs = await store.claimJobs(now, leaseMs, lane.kinds, free);
