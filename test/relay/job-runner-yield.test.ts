@@ -21,10 +21,10 @@ describe("job runner: the webhook's answers come first", () => {
 
   const setUp = async (high: () => boolean) => {
     store = openSqliteStore(":memory:");
-    const events = Array.from({ length: 8 }, (_, i) => ({
+    const events = Array.from({ length: 12 }, (_, i) => ({
       eventId: `E${i}`,
       type: "follow",
-      sourceKey: `U${i}`, // eight users: no event waits for another user's
+      sourceKey: `U${i}`, // twelve users: no event waits for another user's
       timestamp: i,
       redelivery: false,
       body: "{}",
@@ -50,7 +50,7 @@ describe("job runner: the webhook's answers come first", () => {
   const running = () => store.db.prepare("SELECT COUNT(*) FROM jobs WHERE state = 'running'").pluck().get() as number;
   const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
 
-  it("under pressure: one webhook event at a time; once it passes, the lane's 4 slots", async () => {
+  it("under pressure: one webhook event at a time; once it passes, the lane's 8 slots", async () => {
     let pressure = true;
     const { gates } = await setUp(() => pressure);
     await settle();
@@ -61,14 +61,14 @@ describe("job runner: the webhook's answers come first", () => {
     pressure = false;
     gates.shift()?.();
     await settle();
-    expect(running()).toBe(4);
+    expect(running()).toBe(8);
     for (const open of gates.splice(0)) open();
   });
 
-  it("without pressure: 4 at once from the start", async () => {
+  it("without pressure: 8 at once from the start", async () => {
     const { gates } = await setUp(() => false);
     await settle();
-    expect(running()).toBe(4);
+    expect(running()).toBe(8);
     for (const open of gates.splice(0)) open();
   });
 });
