@@ -5,12 +5,16 @@ import { approvalRequest, startStack, TEST_CHANNEL_SECRET, waitFor, type Stack }
 
 // Outages of hours, simulated: the relay and the emulators read an injected clock, and the test
 // moves it on in steps, waking the worker and waiting after each step until every due job has
-// been tried. The emulators' outages (`forMs`) run on the wall clock: each is armed long enough
-// for all its steps, and the test checks it is still on when the simulated hours are over.
+// been tried. The emulators' outages (`forMs`) run on the wall clock: the test arms one in slices,
+// the next slice before every step while the last is still on (it checks that), so the outage
+// has no gap from the first slice to the end of the simulated hours, and it ends a slice after
+// the last step instead of after a length guessed for all the steps together.
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const COMMENT_PATH = "/k/v1/record/comment.json";
+/** Wall-clock length of one slice of an outage: far longer than a step takes on a loaded machine. */
+const OUTAGE_SLICE_MS = 5_000;
 
 let stack: Stack | undefined;
 afterEach(async () => {
@@ -39,6 +43,29 @@ async function startClockedStack() {
       started.relay.worker.wake();
       await settle();
     },
+  };
+}
+
+/**
+ * A wall-clock outage kept on in slices: `arm(forMs)` arms one slice at the emulator. `extend()`
+ * arms the next slice and first checks that the last one is still on; `assertOn()` checks the
+ * same without extending; `over()` waits until the last slice has ended.
+ */
+function outageInSlices(arm: (forMs: number) => void) {
+  let endsAt: number | undefined;
+  const assertOn = () => expect(Date.now(), "the outage ended before the test extended it").toBeLessThan(endsAt ?? 0);
+  const extend = () => {
+    if (endsAt !== undefined) assertOn();
+    // The emulator counts from its own Date.now(), a moment later: its slice ends at endsAt or after.
+    const next = Date.now() + OUTAGE_SLICE_MS;
+    arm(next - Date.now());
+    endsAt = next;
+  };
+  extend();
+  return {
+    extend,
+    assertOn,
+    over: () => new Promise((resolve) => setTimeout(resolve, Math.max(0, (endsAt ?? 0) - Date.now() + 50))),
   };
 }
 
@@ -71,8 +98,7 @@ it("20 taps during a kintone outage are answered 200 at once and, once kintone i
   await step(MINUTE); // what kintone answered before the outage is older than it
 
   // kintone goes down: every request answers 503 (its answer while it is unavailable).
-  const outageEnds = Date.now() + 15_000;
-  s.kintone.failNext({}, { status: 503, forMs: outageEnds - Date.now() });
+  const outage = outageInSlices((forMs) => s.kintone.failNext({}, { status: 503, forMs }));
   const outageStart = now();
   const answers = await Promise.all(
     Array.from({ length: taps }, async (_, i) => {
@@ -90,8 +116,11 @@ it("20 taps during a kintone outage are answered 200 at once and, once kintone i
 
   // Two hours of the outage, the taps retried every few minutes.
   await settle();
-  for (let minutes = 0; minutes < 120; minutes += 10) await step(10 * MINUTE);
-  expect(Date.now()).toBeLessThan(outageEnds); // the outage really lasted the two simulated hours
+  for (let minutes = 0; minutes < 120; minutes += 10) {
+    outage.extend();
+    await step(10 * MINUTE);
+  }
+  outage.assertOn(); // the outage really lasted the two simulated hours
   const refused = s.kintone.requests.filter((r) => r.status === 503);
   expect(refused.length).toBeGreaterThanOrEqual(taps * 5);
   expect(now() - outageStart).toBe(2 * HOUR);
@@ -100,7 +129,7 @@ it("20 taps during a kintone outage are answered 200 at once and, once kintone i
   expect(await s.store.listDeadLetters()).toEqual([]);
 
   // kintone comes back.
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, outageEnds - Date.now() + 50)));
+  await outage.over();
   const backAt = now();
   for (let i = 0; i < 10 && !records.every((id) => s.kintone.getRecord(s.demoAppId, id)["ack_status"]?.value === "Acknowledged"); i++) {
     await step(10 * MINUTE);
@@ -137,19 +166,19 @@ it("a two-hour LINE outage (500s and lost connections) ends with every notificat
   const { stack: s, now, settle, step } = await startClockedStack();
   const pushes = () => s.line.requests.filter((r) => r.path === "/v2/bot/message/push");
   // LINE goes down: the first push attempts lose their connection, then every push answers 500.
-  const outageEnds = Date.now() + 20_000;
   s.line.dropNext("push", 10);
-  s.line.failNext("push", { status: 500, forMs: outageEnds - Date.now() });
+  const outage = outageInSlices((forMs) => s.line.failNext("push", { status: 500, forMs }));
   const outageStart = now();
   let sent = 0;
   for (; sent < 5; sent++) await notifyOrder(s, sent);
   await settle();
   // Two simulated hours; notifications keep coming (two every ten minutes).
   while (now() - outageStart < 2 * HOUR) {
+    outage.extend();
     for (let k = 0; k < 2; k++) await notifyOrder(s, sent++);
     await step(10 * MINUTE);
   }
-  expect(Date.now()).toBeLessThan(outageEnds); // still down when the two hours were over
+  outage.assertOn(); // still down when the two hours were over
   expect(s.line.delivered).toHaveLength(0);
   const failed = pushes();
   expect(failed.filter((r) => r.status === 500).length).toBeGreaterThan(sent);
@@ -157,7 +186,7 @@ it("a two-hour LINE outage (500s and lost connections) ends with every notificat
   expect(await s.store.listDeadLetters()).toEqual([]);
 
   // LINE recovers.
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, outageEnds - Date.now() + 50)));
+  await outage.over();
   for (let i = 0; i < 10 && s.line.delivered.length < sent; i++) await step(10 * MINUTE);
   await s.relay.worker.idle();
 
