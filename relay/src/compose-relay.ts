@@ -129,7 +129,7 @@ export async function composeRelay(settings: RelaySettings, overrides: RelayOver
   const accessTokens = createChannelAccessTokenSource(tokenConfig, { apiBaseUrl: settings.lineApiBaseUrl, now: clock.now, timeoutMs, shared: store });
   // Keep-alive connections for pushes and replies, closed by close().
   const lineConnections = createLineConnections({ timeoutMs });
-  const line = { apiBaseUrl: settings.lineApiBaseUrl, tokens: accessTokens, timeoutMs, dispatcher: lineConnections };
+  const line = { apiBaseUrl: settings.lineApiBaseUrl, tokens: accessTokens, timeoutMs, connections: lineConnections };
 
   const userLinking = composeUserLinking(settings, store, line, { kintoneApiBaseUrl: overrides.kintoneApiBaseUrl ?? settings.kintoneBaseUrl, clock, logger, metrics });
 

@@ -44,6 +44,15 @@ export async function startRelay(env: NodeJS.ProcessEnv): Promise<void> {
   }
   const { app, store, logger } = relay;
 
+  // Listening first: the first request (a health check, LINE's webhook) is answered while the
+  // worker starts. What arrives meanwhile is stored as always and taken up once it runs.
+  const server = serve({ fetch: app.fetch, port: settings.port, serverOptions: RELAY_SERVER_OPTIONS }, (info) => {
+    // Always printed, whatever LOG_LEVEL says: the operator needs to know where the relay is.
+    console.log(
+      `relay ${RELAY_VERSION} listening on http://localhost:${info.port} ` +
+        `(${settings.databaseUrl ? `PostgreSQL ${databaseTarget(settings.databaseUrl)}` : `data ${settings.dataDir}`}, LINE API ${settings.lineApiBaseUrl}, kintone ${settings.kintoneBaseUrl}, ${settings.lineAccessToken.kind} channel token)`,
+    );
+  });
   await relay.start();
   // Housekeeping: every table forgets what finished RELAY_RETENTION_DAYS ago, in small batches.
   const prune = () =>
@@ -53,13 +62,6 @@ export async function startRelay(env: NodeJS.ProcessEnv): Promise<void> {
       .catch((error: unknown) => logger.error("pruning failed", { error }));
   setInterval(() => void prune(), 60 * 60_000).unref();
   void prune();
-  const server = serve({ fetch: app.fetch, port: settings.port, serverOptions: RELAY_SERVER_OPTIONS }, (info) => {
-    // Always printed, whatever LOG_LEVEL says: the operator needs to know where the relay is.
-    console.log(
-      `relay ${RELAY_VERSION} listening on http://localhost:${info.port} ` +
-        `(${settings.databaseUrl ? `PostgreSQL ${databaseTarget(settings.databaseUrl)}` : `data ${settings.dataDir}`}, LINE API ${settings.lineApiBaseUrl}, kintone ${settings.kintoneBaseUrl}, ${settings.lineAccessToken.kind} channel token)`,
-    );
-  });
 
   const shutdown = (signal: string) => {
     logger.info("shutting down", { signal });

@@ -27,7 +27,7 @@ describe("callLine (undici request on keep-alive connections)", () => {
 
   beforeAll(async () => {
     server = await listen(line.app);
-    options = { apiBaseUrl: server.url, tokens, dispatcher: connections, timeoutMs: 2_000 };
+    options = { apiBaseUrl: server.url, tokens, connections, timeoutMs: 2_000 };
   });
   afterAll(async () => {
     await connections.close();

@@ -1,5 +1,6 @@
 import type { messagingApi } from "@line/bot-sdk";
-import { Agent, request, type Dispatcher } from "undici";
+import type * as Undici from "undici";
+import type { Dispatcher } from "undici";
 import { z } from "zod";
 
 /**
@@ -27,7 +28,7 @@ export interface LineHttpOptions {
   apiBaseUrl: string;
   tokens: AccessTokenSource;
   /** The connections the calls go through (`createLineConnections`); undici's global agent when absent. */
-  dispatcher?: Dispatcher;
+  connections?: LineConnections;
   /** The longest wait for LINE's answer headers, and between parts of its body; default 10 s. */
   timeoutMs?: number;
 }
@@ -35,11 +36,30 @@ export interface LineHttpOptions {
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 /**
- * Keep-alive connections for the LINE API, one agent for the relay's calls to its base URL; closed
- * when the relay closes. `timeoutMs` also bounds opening a connection.
+ * undici, loaded at the first call to LINE rather than at start-up: it is the largest package in
+ * the relay (about 700 KB of the compiled bundle), and a relay that has just started must answer
+ * its first request (LINE's webhook, a health check) before it pushes or replies anything.
  */
-export function createLineConnections(options: { timeoutMs?: number } = {}): Agent {
-  return new Agent({ connectTimeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+let undici: Promise<typeof Undici> | undefined;
+const loadUndici = () => (undici ??= import("undici"));
+
+/** Keep-alive connections for the LINE API, made at the first call; closed when the relay closes. */
+export interface LineConnections {
+  dispatcher(): Promise<Dispatcher>;
+  close(): Promise<void>;
+}
+
+/**
+ * One agent for the relay's calls to LINE's base URL. `timeoutMs` also bounds opening a connection.
+ */
+export function createLineConnections(options: { timeoutMs?: number } = {}): LineConnections {
+  let agent: Promise<Dispatcher> | undefined;
+  return {
+    dispatcher: () => (agent ??= loadUndici().then(({ Agent }) => new Agent({ connectTimeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS }))),
+    close: async () => {
+      if (agent) await (await agent).close();
+    },
+  };
 }
 
 export type LineErrorDetail = messagingApi.ErrorDetail;
@@ -83,13 +103,14 @@ export async function callLine<Body = unknown>(options: LineHttpOptions, call: L
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let response: Dispatcher.ResponseData;
   try {
+    const [{ request }, dispatcher] = await Promise.all([loadUndici(), options.connections?.dispatcher()]);
     response = await request(options.apiBaseUrl + path, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${token}`, ...call.headers },
       body: call.body,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
-      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+      ...(dispatcher ? { dispatcher } : {}),
     });
   } catch (error) {
     return { kind: "retryable", status: null, message: `LINE ${path}: ${describeFailure(error)}` };

@@ -188,14 +188,17 @@ function startCheckpointer(file: string, writeLock: SharedArrayBuffer, intervalM
   return worker;
 }
 
+/**
+ * Every pending migration in one transaction: all of them or none, and one commit (one fsync)
+ * instead of one per migration, which a fresh data dir's start-up waited for.
+ */
 function migrate(db: Database.Database): void {
   const current = db.pragma("user_version", { simple: true }) as number;
-  for (let version = current; version < MIGRATIONS.length; version++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[version] ?? "");
-      db.pragma(`user_version = ${version + 1}`);
-    })();
-  }
+  if (current >= MIGRATIONS.length) return;
+  db.transaction(() => {
+    for (let version = current; version < MIGRATIONS.length; version++) db.exec(MIGRATIONS[version] ?? "");
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  })();
 }
 
 interface NotificationDbRow {
