@@ -337,4 +337,35 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX kintone_webhooks_notification ON kintone_webhooks (notification_id);
   CREATE INDEX reminders_sent_notification ON reminders_sent (notification_id);
   `,
+  `
+  -- Per-user order, kept at the cost of the rows that change. The triggers before recomputed
+  -- \`ready\` for every open job of the user (or group) at each insert and each completion: queueing
+  -- k events of one busy group cost k² row checks, in the inbox writer's commits and in the worker's.
+  -- An insert decides the new job, and un-readies the rare later jobs it went in front of (an event
+  -- that arrived late); a completion readies the user's first open job; only a job reopened (a dead
+  -- letter retried) recomputes the whole user, as before. Each statement reads jobs_open.
+  DROP TRIGGER jobs_order_on_insert;
+  DROP TRIGGER jobs_order_on_state;
+  CREATE TRIGGER jobs_order_on_insert AFTER INSERT ON jobs WHEN NEW.order_key IS NOT NULL AND NEW.state <> 'done' BEGIN
+    UPDATE jobs SET ready = NOT EXISTS (
+      SELECT 1 FROM jobs e WHERE e.order_key = NEW.order_key AND e.state <> 'done' AND (e.order_seq, e.id) < (NEW.order_seq, NEW.id))
+    WHERE id = NEW.id AND state = 'pending';
+    -- Row values, so that the range is an index seek (an OR of the two cases scanned the table).
+    UPDATE jobs SET ready = 0
+    WHERE order_key = NEW.order_key AND state <> 'done' AND (order_seq, id) > (NEW.order_seq, NEW.id) AND state = 'pending' AND ready = 1;
+  END;
+  CREATE TRIGGER jobs_order_on_done AFTER UPDATE OF state ON jobs
+  WHEN NEW.order_key IS NOT NULL AND OLD.state <> 'done' AND NEW.state = 'done' BEGIN
+    UPDATE jobs SET ready = 1
+    WHERE id = (SELECT id FROM jobs WHERE order_key = NEW.order_key AND state <> 'done' ORDER BY order_seq, id LIMIT 1)
+      AND state = 'pending' AND ready = 0;
+  END;
+  CREATE TRIGGER jobs_order_on_reopen AFTER UPDATE OF state ON jobs
+  WHEN NEW.order_key IS NOT NULL AND OLD.state = 'done' AND NEW.state <> 'done' BEGIN
+    UPDATE jobs SET ready = NOT EXISTS (
+      SELECT 1 FROM jobs e WHERE e.order_key = jobs.order_key AND e.state <> 'done'
+        AND (e.order_seq < jobs.order_seq OR (e.order_seq = jobs.order_seq AND e.id < jobs.id)))
+    WHERE order_key = NEW.order_key AND state = 'pending';
+  END;
+  `,
 ];
