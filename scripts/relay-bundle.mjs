@@ -38,8 +38,28 @@ export function relayBundleIsStale() {
   return built === 0 || built < newestSourceMtime();
 }
 
+/**
+ * zod's `z` namespace re-exports all of its 50-odd message locales (`z.locales`), about 300 KB of
+ * the bundle that start-up would parse and run; the relay words its own messages (ja and en) and
+ * never sets a zod locale. Only English stays, which zod registers as its default itself.
+ */
+const zodEnglishOnly = {
+  name: "zod-english-only",
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/](classic|core)[\\/]/.test(args.importer) ? { path: "zod-locales", namespace: "zod-english-only" } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: "zod-english-only" }, () => ({
+      contents: 'export { default as en } from "zod/v4/locales/en.js";',
+      resolveDir: ROOT,
+      loader: "js",
+    }));
+  },
+};
+
 export async function buildRelayBundle() {
   await build({
+    plugins: [zodEnglishOnly],
     absWorkingDir: ROOT,
     entryPoints: { server: "relay/src/server.ts", start: "start.ts" },
     outdir: RELAY_BUNDLE_DIR,
