@@ -4,7 +4,7 @@
  * and "Save again" makes them hold the same rule set.
  */
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import type { RuleSet } from "../../common/rules/rule-set.js";
 import { demoRuleSet } from "../../emulators/demo-app.js";
 import { proxyPrefix } from "../../plugin/src/plugin-config.js";
@@ -19,7 +19,23 @@ beforeAll(async () => {
   const zip = await ensurePluginBuilt();
   ps = await startPageStack(zip);
   browser = await launchBrowser();
+  // The pages' clock runs as the wall clock does, but a test can move it on: the page gives up on
+  // a save after 10 s without kintone's callback, and these tests jump those 10 s instead of
+  // waiting them out.
+  await browser.context.clock.install();
 }, 120_000);
+
+/** How long the page waits for kintone's callback of a save (SAVE_CONFIRM_MS in kintone-platform.ts). */
+const SAVE_CONFIRM_MS = 10_000;
+
+/**
+ * Once kintone refused `api` (the page's timer for its callback runs from before its request),
+ * moves the page's clock past the wait for the callback that will never come.
+ */
+async function outwaitCallback(api: "setConfig" | "setProxyConfig", failuresBefore: number): Promise<void> {
+  await vi.waitFor(() => expect(ps.pages.failedSaves.slice(failuresBefore).map((f) => f.api)).toEqual([api]), { timeout: 10_000 });
+  await browser.context.clock.fastForward(SAVE_CONFIRM_MS);
+}
 
 afterAll(async () => {
   await browser?.close();
@@ -53,8 +69,10 @@ it(
     const page = await openSettings();
     await fillText(page, ".kline-rule-name", "Renamed before a failed save");
     ps.pages.failNextSave("setConfig");
+    const failuresBefore = ps.pages.failedSaves.length;
     await clickButton(page, ".kline-save");
     // The page waits for kintone's callback, which never comes, then says what happened.
+    await outwaitCallback("setConfig", failuresBefore);
     const status = page.locator(".kline-status.kline-error-line");
     await status.waitFor({ timeout: 30_000 });
     expect(await status.textContent()).toContain("Not saved (the plugin settings could not be saved");
@@ -88,7 +106,9 @@ it("setProxyConfig fails: a Japanese admin reads that nothing was saved, and not
   const page = await openSettings();
   await fillText(page, ".kline-rule-name", "保存に失敗する名前");
   ps.pages.failNextSave("setProxyConfig");
+  const failuresBefore = ps.pages.failedSaves.length;
   await clickButton(page, ".kline-save");
+  await outwaitCallback("setProxyConfig", failuresBefore);
   const status = page.locator(".kline-status.kline-error-line");
   await status.waitFor({ timeout: 30_000 });
   expect(await status.textContent()).toContain("保存できませんでした（中継サーバーへの送信設定の保存に失敗）");
