@@ -1,10 +1,37 @@
 import { defineConfig } from "vitest/config";
 
+/**
+ * Files whose assertions or loads depend on having the machine to themselves: wall-clock bounds
+ * (LINE's 2 s answer, outages armed on the wall clock, a reply within 5 s under a backlog, a
+ * webhook answered within 1 s during a flood), relays killed and restarted in child processes,
+ * and the benchmarks. They run one at a time, after the other files.
+ */
+const ALONE = [
+  "test/integration/soak.test.ts",
+  "test/integration/cluster.test.ts",
+  "test/integration/crash-recovery.test.ts",
+  "test/integration/webhook-crash.test.ts",
+  "test/integration/outages.test.ts",
+  "test/integration/runner-failures.test.ts",
+  "test/relay/bench-webhook.test.ts",
+  "test/relay/bench-cluster.test.ts",
+  "test/security/slow-bodies.test.ts",
+];
+
+const shared = {
+  testTimeout: 30_000,
+  hookTimeout: 30_000,
+  pool: "forks",
+} as const;
+
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
-    pool: "forks",
+    // One embedded PostgreSQL for the run; the files make their own databases in it.
+    globalSetup: ["test/helpers/global-setup-postgres.ts"],
+    projects: [
+      // Two files at a time: most of their time is spent waiting (servers, chromium, timers).
+      { test: { ...shared, name: "side-by-side", include: ["test/**/*.test.ts"], exclude: ALONE, maxWorkers: 2, sequence: { groupOrder: 0 } } },
+      { test: { ...shared, name: "alone", include: ALONE, maxWorkers: 1, sequence: { groupOrder: 1 } } },
+    ],
   },
 });
