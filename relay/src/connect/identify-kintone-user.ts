@@ -1,5 +1,5 @@
-import { KintoneRestAPIClient, KintoneRestAPIError } from "@kintone/rest-api-client";
 import { KintoneError } from "../kintone/kintone-client.js";
+import { asKintoneRestApiError, loadKintoneSdk } from "../kintone/kintone-sdk.js";
 
 /**
  * Who an OAuth access token belongs to. kintone has no "who am I" endpoint, but it sets a new
@@ -29,6 +29,7 @@ export async function identifyKintoneUser(options: {
   lineUserId: string;
   now: number;
 }): Promise<KintoneIdentity> {
+  const { KintoneRestAPIClient } = await loadKintoneSdk();
   const client = new KintoneRestAPIClient({ baseUrl: options.baseUrl, auth: { oAuthToken: options.accessToken } });
   try {
     const { id } = await client.record.addRecord({
@@ -48,8 +49,9 @@ export async function identifyKintoneUser(options: {
     return { code: creator.code, name: typeof creator.name === "string" && creator.name !== "" ? creator.name : creator.code, recordId: id };
   } catch (error) {
     if (error instanceof KintoneError) throw error;
-    if (error instanceof KintoneRestAPIError) {
-      throw new KintoneError(`kintone link app ${options.linkAppId}: ${error.code} ${error.message}`, error.status, error.code);
+    const sdkError = asKintoneRestApiError(error);
+    if (sdkError) {
+      throw new KintoneError(`kintone link app ${options.linkAppId}: ${sdkError.code} ${sdkError.message}`, sdkError.status, sdkError.code);
     }
     const status = (error as { response?: { status?: unknown } } | null)?.response?.status;
     throw new KintoneError(`kintone link app ${options.linkAppId}: ${(error as Error).message}`, typeof status === "number" ? status : undefined, undefined);

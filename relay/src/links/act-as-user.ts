@@ -1,4 +1,4 @@
-import { KintoneRestAPIClient, KintoneRestAPIError } from "@kintone/rest-api-client";
+import type { KintoneRestAPIClient } from "@kintone/rest-api-client";
 import type { KintoneRecord } from "../../../common/kintone/record.js";
 import type { Clock } from "../clock.js";
 import { KintoneError } from "../kintone/kintone-client.js";
@@ -7,6 +7,7 @@ import { parseRetryAfter } from "../kintone/kintone-rest-client.js";
 import type { Logger } from "../logger.js";
 import { TokenBoxError, type TokenBox } from "./token-box.js";
 import type { UserLinkStore } from "./user-links.js";
+import { asKintoneRestApiError, loadKintoneSdk } from "../kintone/kintone-sdk.js";
 
 /** Calls kintone's REST API as a linked kintone user (OAuth access token, refreshed one at a time per user; never the API token). */
 export interface ActAsUser {
@@ -158,6 +159,7 @@ export function createActAsUser(deps: ActAsUserDeps): ActAsUser {
   };
 
   async function asUser<T>(code: string, what: string, call: (client: KintoneRestAPIClient) => Promise<T>): Promise<T> {
+    const { KintoneRestAPIClient } = await loadKintoneSdk();
     const attempt = (token: string) => counted(() => call(new KintoneRestAPIClient({ baseUrl: deps.baseUrl, auth: { oAuthToken: token } })));
     const token = await accessToken(code);
     try {
@@ -209,7 +211,8 @@ export function createActAsUser(deps: ActAsUserDeps): ActAsUser {
 
 /** The HTTP status of a failed call: KintoneRestAPIError's, or the "401: Unauthorized" the client throws for a body that is not JSON. */
 function statusOf(error: unknown): number | undefined {
-  if (error instanceof KintoneRestAPIError) return error.status;
+  const sdkError = asKintoneRestApiError(error);
+  if (sdkError) return sdkError.status;
   const status = (error as { response?: { status?: unknown } } | null)?.response?.status;
   if (typeof status === "number") return status;
   const match = error instanceof Error ? /^(\d{3}): /.exec(error.message) : null;
@@ -218,9 +221,10 @@ function statusOf(error: unknown): number | undefined {
 
 function toKintoneError(what: string, error: unknown): KintoneError {
   if (error instanceof KintoneError) return error;
-  if (error instanceof KintoneRestAPIError) {
-    const headers = error.headers as Record<string, unknown> | undefined;
-    return new KintoneError(`kintone ${what} (as the user): ${error.code} ${error.message}`, error.status, error.code, parseRetryAfter(headers?.["retry-after"]));
+  const sdkError = asKintoneRestApiError(error);
+  if (sdkError) {
+    const headers = sdkError.headers as Record<string, unknown> | undefined;
+    return new KintoneError(`kintone ${what} (as the user): ${sdkError.code} ${sdkError.message}`, sdkError.status, sdkError.code, parseRetryAfter(headers?.["retry-after"]));
   }
   const message = error instanceof Error ? error.message : String(error);
   return new KintoneError(`kintone ${what} (as the user): ${message}`, statusOf(error), undefined);

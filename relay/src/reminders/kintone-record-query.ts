@@ -1,6 +1,7 @@
-import { KintoneRestAPIClient, KintoneRestAPIError } from "@kintone/rest-api-client";
+import type { KintoneRestAPIClient } from "@kintone/rest-api-client";
 import type { KintoneRecord } from "../../../common/kintone/record.js";
 import { KintoneError } from "../kintone/kintone-client.js";
+import { asKintoneRestApiError, loadKintoneSdk } from "../kintone/kintone-sdk.js";
 
 /** Reads every record of an app matching a kintone query condition. */
 export interface KintoneRecordQuery {
@@ -12,14 +13,18 @@ export interface KintoneRecordQuery {
  * `$id > last order by $id asc limit 500` (no offset limit, no cursor left open).
  */
 export function createKintoneRecordQuery(options: { baseUrl: string; apiTokens: string[] }): KintoneRecordQuery {
-  const client = new KintoneRestAPIClient({ baseUrl: options.baseUrl, auth: { apiToken: options.apiTokens } });
+  let made: Promise<KintoneRestAPIClient> | undefined;
+  const sdkClient = () =>
+    (made ??= loadKintoneSdk().then(({ KintoneRestAPIClient }) => new KintoneRestAPIClient({ baseUrl: options.baseUrl, auth: { apiToken: options.apiTokens } })));
   return {
     async findRecords(appId, condition, fields) {
+      const client = await sdkClient();
       try {
         return (await client.record.getAllRecords({ app: appId, condition, fields })) as unknown as KintoneRecord[];
       } catch (error) {
-        if (error instanceof KintoneRestAPIError) {
-          throw new KintoneError(`kintone get records: ${error.code} ${error.message}`, error.status, error.code);
+        const sdkError = asKintoneRestApiError(error);
+        if (sdkError) {
+          throw new KintoneError(`kintone get records: ${sdkError.code} ${sdkError.message}`, sdkError.status, sdkError.code);
         }
         throw new KintoneError(`kintone get records: ${error instanceof Error ? error.message : String(error)}`, undefined, undefined);
       }
