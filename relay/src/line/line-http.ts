@@ -41,7 +41,10 @@ const DEFAULT_TIMEOUT_MS = 10_000;
  * its first request (LINE's webhook, a health check) before it pushes or replies anything.
  */
 let undici: Promise<typeof Undici> | undefined;
-const loadUndici = () => (undici ??= import("undici"));
+// undici is CommonJS: Node's own loader gives its exports by name, the compiled relay's chunk
+// (esbuild) only as `default`; both are taken.
+const loadUndici = () =>
+  (undici ??= import("undici").then((module) => ("Agent" in module ? module : (module as { default: typeof Undici }).default)));
 
 /** Keep-alive connections for the LINE API, made at the first call; closed when the relay closes. */
 export interface LineConnections {
