@@ -18,6 +18,13 @@ const ALONE = [
   "test/security/slow-bodies.test.ts",
 ];
 
+/**
+ * Files that start no process and touch no shared state (pure functions, in-process emulators):
+ * they run in reused workers, so their modules are loaded once per worker instead of once per
+ * file, which was most of their time.
+ */
+const IN_SHARED_WORKERS = ["test/common/**/*.test.ts", "test/plugin/**/*.test.ts", "test/emulators/**/*.test.ts", "test/docs/**/*.test.ts", "test/scripts/**/*.test.ts"];
+
 const shared = {
   testTimeout: 30_000,
   hookTimeout: 30_000,
@@ -30,7 +37,8 @@ export default defineConfig({
     globalSetup: ["test/helpers/global-setup-postgres.ts"],
     projects: [
       // Two files at a time: most of their time is spent waiting (servers, chromium, timers).
-      { test: { ...shared, name: "side-by-side", include: ["test/**/*.test.ts"], exclude: ALONE, maxWorkers: 2, sequence: { groupOrder: 0 } } },
+      { test: { ...shared, name: "side-by-side", include: ["test/**/*.test.ts"], exclude: [...ALONE, ...IN_SHARED_WORKERS], maxWorkers: 2, sequence: { groupOrder: 0 } } },
+      { test: { ...shared, name: "shared-workers", include: IN_SHARED_WORKERS, isolate: false, maxWorkers: 2, sequence: { groupOrder: 0 } } },
       { test: { ...shared, name: "alone", include: ALONE, maxWorkers: 1, sequence: { groupOrder: 1 } } },
     ],
   },
