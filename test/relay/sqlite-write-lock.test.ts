@@ -104,4 +104,12 @@ describe("SQLite write lock between the main connection and the inbox writer", (
     await expect(store.recordStatusSeen("1", "7", 3, "Approved", 2_000)).rejects.toThrow(/database is locked/);
     await other.released;
   });
+
+  it("a writer thread that ends while the lock is held leaves it free: later writes do not wait out its timeout", async () => {
+    const lock = writeLockOf(store.db);
+    expect(lock?.acquire(0)).toBe(true); // held, as by a thread that then dies
+    await store.inbox?.close();
+    expect(lock?.acquire(0)).toBe(true);
+    lock?.release();
+  });
 });

@@ -205,7 +205,17 @@ export function startSqliteInboxWriter(file: string, options: InboxWriterOptions
     else entry.resolve({ stored: reply.stored, duplicates: entry.count - reply.stored });
   });
   worker.on("error", (error) => failAll(new InboxWriteError(`inbox writer failed: ${error.message}`)));
-  worker.on("exit", (code) => failAll(new InboxWriteError(`inbox writer exited (code ${code}) before answering`)));
+  worker.on("exit", (code) => {
+    // A thread that died holding the write lock must not make every later write of the main
+    // connection wait out the lock's timeout: the lock only schedules (sqlite-write-lock.ts), and
+    // SQLite's own locking still stands for whatever else holds it now.
+    if (options.writeLock) {
+      const word = new Int32Array(options.writeLock);
+      Atomics.store(word, 0, 0);
+      Atomics.notify(word, 0);
+    }
+    failAll(new InboxWriteError(`inbox writer exited (code ${code}) before answering`));
+  });
 
   return {
     get available() {

@@ -58,13 +58,14 @@ export function writeLockOf(db: Database.Database): WriteLock | undefined {
 }
 
 /**
- * A prepared statement of a guarded connection: when it writes and runs outside a transaction
- * (an autocommit write), it takes the connection's write lock for its run. Reading statements and
+ * A prepared statement of a guarded connection: when it writes (better-sqlite3's `readonly` is
+ * false: INSERT, UPDATE, DELETE, with or without RETURNING) and runs outside a transaction (an
+ * autocommit write), it takes the connection's write lock for its run. Read-only statements and
  * unguarded connections are returned as they are.
  */
 export function lockingWrites(db: Database.Database, statement: Database.Statement): Database.Statement {
   const lock = locks.get(db);
-  if (!lock || statement.reader) return statement;
+  if (!lock || statement.readonly) return statement;
   return new Proxy(statement, {
     get(target, property) {
       const value: unknown = Reflect.get(target, property, target);
