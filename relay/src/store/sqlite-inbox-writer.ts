@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import type { InboundEvent } from "./relay-store.js";
+import { WRITE_LOCK_WORKER_SOURCE } from "./sqlite-write-lock.js";
 
 /**
  * The webhook inbox's commits, made by a dedicated worker thread with its own better-sqlite3
@@ -88,22 +89,14 @@ function store(write) {
 const commitGroupUnlocked = db.transaction((writes) => writes.map(store));
 // The write lock shared with the main connection (sqlite-write-lock.ts: same word, same protocol).
 const word = workerData.writeLock ? new Int32Array(workerData.writeLock) : undefined;
-function acquire() {
-  const deadline = Date.now() + 5000;
-  while (Atomics.compareExchange(word, 0, 0, 1) !== 0) {
-    const left = deadline - Date.now();
-    if (left <= 0) return false;
-    Atomics.wait(word, 0, 1, left);
-  }
-  return true;
-}
+${WRITE_LOCK_WORKER_SOURCE}
 const commitGroup = {
   immediate(writes) {
-    const held = word ? acquire() : false;
+    const held = takeWriteLock(word);
     try {
       return commitGroupUnlocked.immediate(writes);
     } finally {
-      if (held) { Atomics.store(word, 0, 0); Atomics.notify(word, 0, 1); }
+      if (held) freeWriteLock(word);
     }
   },
 };

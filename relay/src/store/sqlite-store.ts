@@ -42,7 +42,7 @@ import { MIGRATIONS } from "./sqlite-schema.js";
 import { registerRuleSetHash, ruleSetHash } from "./rule-set-hash.js";
 import { startSqliteInboxWriter, type InboxWriter } from "./sqlite-inbox-writer.js";
 import { transactionsOf } from "./sqlite-transactions.js";
-import { createWriteLock, guardWrites, lockingWrites } from "./sqlite-write-lock.js";
+import { WRITE_LOCK_WORKER_SOURCE, createWriteLock, guardWrites, lockingWrites } from "./sqlite-write-lock.js";
 import { capAtLineLimitIn, pushUsageIn, releasePushIn, reservePushIn } from "./sqlite-push-budget.js";
 import { SQLITE_USER_LINKS_PRUNE_STEPS, SqliteUserLinkStore } from "./sqlite-user-links.js";
 import { SQLITE_APPROVALS_PRUNE_STEPS, SqliteApprovalStore } from "./sqlite-approvals.js";
@@ -170,14 +170,14 @@ function startCheckpointer(file: string, writeLock: SharedArrayBuffer, intervalM
      const Database = require(workerData.driver);
      const db = new Database(workerData.file);
      db.pragma("busy_timeout = 5000");
+     const word = workerData.writeLock ? new Int32Array(workerData.writeLock) : undefined;
+     ${WRITE_LOCK_WORKER_SOURCE}
      const checkpoint = () => {
        const [passive] = db.pragma("wal_checkpoint(PASSIVE)");
        if (passive && passive.log > workerData.restartFrames) {
          // RESTART holds SQLite's write lock while it waits for readers: it takes the writers' lock first (sqlite-write-lock.ts).
-         const word = workerData.writeLock ? new Int32Array(workerData.writeLock) : undefined;
-         let held = false;
-         if (word) { const until = Date.now() + 5000; while (!(held = Atomics.compareExchange(word, 0, 0, 1) === 0) && Date.now() < until) Atomics.wait(word, 0, 1, until - Date.now()); }
-         try { db.pragma("wal_checkpoint(RESTART)"); } finally { if (held) { Atomics.store(word, 0, 0); Atomics.notify(word, 0, 1); } }
+         const held = takeWriteLock(word);
+         try { db.pragma("wal_checkpoint(RESTART)"); } finally { if (held) freeWriteLock(word); }
        }
      };
      const timer = setInterval(() => { try { checkpoint(); } catch {} }, workerData.intervalMs);

@@ -46,6 +46,28 @@ export function createWriteLock(buffer: SharedArrayBuffer = new SharedArrayBuffe
   };
 }
 
+/**
+ * The same protocol for the worker threads' sources (plain JavaScript evaluated in the thread:
+ * the inbox writer, the checkpointer): `takeWriteLock(word)` (true once held, false after 5 s),
+ * `freeWriteLock(word)`; `word` is `new Int32Array(buffer)` or undefined (no lock: nothing to do).
+ */
+export const WRITE_LOCK_WORKER_SOURCE = `
+function takeWriteLock(word) {
+  if (!word) return false;
+  const deadline = Date.now() + 5000;
+  while (Atomics.compareExchange(word, 0, ${FREE}, ${HELD}) !== ${FREE}) {
+    const left = deadline - Date.now();
+    if (left <= 0) return false;
+    Atomics.wait(word, 0, ${HELD}, left);
+  }
+  return true;
+}
+function freeWriteLock(word) {
+  Atomics.store(word, 0, ${FREE});
+  Atomics.notify(word, 0, 1);
+}
+`;
+
 const locks = new WeakMap<Database.Database, WriteLock>();
 
 /** The connection's writes take `lock` around each outermost transaction (sqlite-transactions.ts). */
