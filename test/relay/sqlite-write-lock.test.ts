@@ -78,12 +78,16 @@ describe("SQLite write lock between the main connection and the inbox writer", (
        parentPort.postMessage("holding");
        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
        db.exec("COMMIT");
+       const releasedAt = performance.timeOrigin + performance.now();
        if (word) { Atomics.store(word, 0, 0); Atomics.notify(word, 0, 1); }
        db.close();
-       parentPort.postMessage("released");`,
+       parentPort.postMessage({ releasedAt });`,
       { eval: true, workerData: { file: join(dir, "relay.sqlite"), lock, driver: createRequire(import.meta.url).resolve("better-sqlite3") } },
     );
-    const released = new Promise<number>((resolve) => worker.on("message", (m) => m === "released" && resolve(performance.now())));
+    // When the other thread's commit ended, by its own clock (absolute time): a slow message cannot skew it.
+    const released = new Promise<number>((resolve) =>
+      worker.on("message", (m: unknown) => typeof m === "object" && m !== null && "releasedAt" in m && resolve(Number(m.releasedAt))),
+    );
     const holding = new Promise<void>((resolve) => worker.on("message", (m) => m === "holding" && resolve()));
     return { holding, released };
   };
@@ -92,9 +96,9 @@ describe("SQLite write lock between the main connection and the inbox writer", (
     const other = holdFromAnotherThread(writeLockOf(store.db)?.buffer);
     await other.holding;
     await store.recordStatusSeen("1", "7", 3, "Approved", 2_000);
-    const wroteAt = performance.now();
+    const wroteAt = performance.timeOrigin + performance.now();
     const releasedAt = await other.released;
-    expect(wroteAt).toBeGreaterThanOrEqual(releasedAt - 5);
+    expect(wroteAt).toBeGreaterThanOrEqual(releasedAt - 1); // 1 ms for the two threads' clocks; the hold is 300 ms
     expect(store.db.prepare("SELECT status FROM record_status_seen WHERE record_id = '7'").pluck().get()).toBe("Approved");
   });
 
