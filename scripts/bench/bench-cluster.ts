@@ -3,13 +3,13 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { DEMO_API_TOKEN, DEMO_APP_ID, demoRuleSet } from "../../emulators/demo-app.js";
+import { DEMO_APP_ID, demoRuleSet } from "../../emulators/demo-app.js";
 import { deriveAppKey } from "../../relay/src/http/app-key.js";
 // @ts-expect-error: plain JavaScript (npm start imports it before any TypeScript loader), no declarations
 import { freshRelayBundle } from "../relay-bundle.mjs";
 import { startBenchPostgres, type BenchPostgres } from "./bench-postgres.js";
 import { createEventMix, REALISTIC_MIX, type Tap } from "./event-mix.js";
-import { COMMANDS, startEmulators, startProcess, type Started } from "./processes.js";
+import { benchRelayEnv, COMMANDS, startEmulators, startProcess, type Started } from "./processes.js";
 import { roundRobinClosedLoop, type RoundRobinResult } from "./round-robin-load.js";
 
 /**
@@ -198,17 +198,7 @@ try {
     const env = (name: string): Record<string, string> => {
       const dataDir = join(work, name);
       mkdirSync(dataDir, { recursive: true });
-      return {
-        RELAY_SECRET,
-        LINE_CHANNEL_SECRET: CHANNEL_SECRET,
-        LINE_CHANNEL_ACCESS_TOKEN: LINE_TOKEN,
-        LINE_API_BASE_URL: emulators.line,
-        KINTONE_BASE_URL: emulators.kintone,
-        KINTONE_API_TOKEN: DEMO_API_TOKEN,
-        RELAY_DATA_DIR: dataDir,
-        RELAY_WELCOME_TEXT: "友だち追加ありがとうございます。Thanks for adding us!",
-        ...(databaseUrl ? { RELAY_DATABASE_URL: databaseUrl } : {}),
-      };
+      return benchRelayEnv({ relaySecret: RELAY_SECRET, channelSecret: CHANNEL_SECRET, lineToken: LINE_TOKEN, emulators, dataDir, databaseUrl });
     };
     // Started together: on PostgreSQL their migrations meet at the advisory lock, as a rollout's would.
     const startedAt = performance.now();

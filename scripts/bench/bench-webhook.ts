@@ -2,13 +2,13 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEMO_API_TOKEN, demoRuleSet } from "../../emulators/demo-app.js";
+import { demoRuleSet } from "../../emulators/demo-app.js";
 // @ts-expect-error: plain JavaScript (npm start imports it before any TypeScript loader), no declarations
 import { freshRelayBundle } from "../relay-bundle.mjs";
 import { startBenchPostgres, type BenchPostgres } from "./bench-postgres.js";
 import { createEventMix, REALISTIC_MIX, SIMPLE_MIX, type SignedRequest, type Tap } from "./event-mix.js";
 import { closedLoop, pacedLoad, probe } from "./load.js";
-import { COMMANDS, startEmulators, startProcess, type Started } from "./processes.js";
+import { benchRelayEnv, COMMANDS, startEmulators, startProcess, type Started } from "./processes.js";
 import { postgresProbe, sqliteProbe, type RelayDbProbe } from "./relay-db-probe.js";
 
 /**
@@ -97,17 +97,8 @@ try {
     const probes: RelayDbProbe[] = [];
     /** A relay role's store: a fresh PostgreSQL database (its URL), or undefined for SQLite in the role's data dir. */
     const newStore = async (role: string) => (onPostgres ? await (postgres as BenchPostgres).newDatabase(role) : undefined);
-    const relayEnv = (dataDir: string, databaseUrl: string | undefined): Record<string, string> => ({
-      RELAY_SECRET,
-      LINE_CHANNEL_SECRET: CHANNEL_SECRET,
-      LINE_CHANNEL_ACCESS_TOKEN: LINE_TOKEN,
-      LINE_API_BASE_URL: emulators.line,
-      KINTONE_BASE_URL: emulators.kintone,
-      KINTONE_API_TOKEN: DEMO_API_TOKEN,
-      RELAY_DATA_DIR: dataDir,
-      RELAY_WELCOME_TEXT: "友だち追加ありがとうございます。Thanks for adding us!",
-      ...(databaseUrl ? { RELAY_DATABASE_URL: databaseUrl } : {}),
-    });
+    const relayEnv = (dataDir: string, databaseUrl: string | undefined) =>
+      benchRelayEnv({ relaySecret: RELAY_SECRET, channelSecret: CHANNEL_SECRET, lineToken: LINE_TOKEN, emulators, dataDir, databaseUrl });
     // Each pass's data dirs and logs apart (the PostgreSQL relays keep nothing in theirs).
     const dir = (name: string) => (onPostgres ? `pg-${name}` : name);
     const start = async (command: readonly string[], name: string, databaseUrl: string | undefined, extraArgs?: string[]) => {

@@ -3,6 +3,7 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { DEMO_API_TOKEN } from "../../emulators/demo-app.js";
 
 export const ROOT = join(import.meta.dirname, "../..");
 const TSX_LOADER = pathToFileURL(join(ROOT, "node_modules/tsx/dist/loader.mjs")).href;
@@ -76,4 +77,29 @@ export function startEmulators(env: Record<string, string>): Promise<{ line: str
     });
     child.once("exit", (code) => reject(new Error(`emulators exited (${code})`)));
   });
+}
+
+/**
+ * The settings of a benchmarked relay, as an operator would set them: its secrets, the emulators
+ * as LINE and kintone (the demo app's API token), its data dir, and PostgreSQL when a URL is given.
+ */
+export function benchRelayEnv(options: {
+  relaySecret: string;
+  channelSecret: string;
+  lineToken: string;
+  emulators: { line: string; kintone: string };
+  dataDir: string;
+  databaseUrl?: string;
+}): Record<string, string> {
+  return {
+    RELAY_SECRET: options.relaySecret,
+    LINE_CHANNEL_SECRET: options.channelSecret,
+    LINE_CHANNEL_ACCESS_TOKEN: options.lineToken,
+    LINE_API_BASE_URL: options.emulators.line,
+    KINTONE_BASE_URL: options.emulators.kintone,
+    KINTONE_API_TOKEN: DEMO_API_TOKEN,
+    RELAY_DATA_DIR: options.dataDir,
+    RELAY_WELCOME_TEXT: "友だち追加ありがとうございます。Thanks for adding us!",
+    ...(options.databaseUrl ? { RELAY_DATABASE_URL: options.databaseUrl } : {}),
+  };
 }
