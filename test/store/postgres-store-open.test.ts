@@ -1,10 +1,10 @@
 import pg from "pg";
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LeaseLostError, type InboundEvent, type Job, type NotificationInput } from "../../relay/src/store/relay-store.js";
 import { MIGRATIONS } from "../../relay/src/store/postgres/pg-schema.js";
 import { openPostgresStore, type PostgresStore } from "../../relay/src/store/postgres/pg-store.js";
 import { startTestPostgres, type TestPostgres } from "../helpers/test-postgres.js";
+import { freePort } from "../../scripts/bench/processes.js"; // a port nothing listens on once it returns
 
 /**
  * What the PostgreSQL store does across instances, beyond the store contract both stores share:
@@ -68,7 +68,7 @@ describe("opening", () => {
   });
 
   it("names the host and database, never the password, and why, when the server refuses the connection", async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const error = await openPostgresStore(`postgres://relay:s3cret-pw@127.0.0.1:${port}/relay_db`).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(Error);
     const message = (error as Error).message;
@@ -259,17 +259,4 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<voi
     if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-}
-
-/** A port on 127.0.0.1 nothing listens on (handed out by the OS, then closed). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
